@@ -1,0 +1,27 @@
+#pragma once
+// Registration of the subcommands; each cmd_*.cpp defines one register_* function.
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+
+namespace scalinglab::cli {
+
+// A bad combination of flags or values that CLI11 itself cannot see; exit code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void register_fit(CLI::App& app);
+void register_predict(CLI::App& app);
+void register_synth(CLI::App& app);
+void register_demo(CLI::App& app);
+void register_bench(CLI::App& app);
+
+inline void register_all(CLI::App& app) {
+}
+
+// Subcommands set a non-zero exit code for outcomes that are not errors of use (e.g. a warning
+// promoted to failure); main returns it.
+int& exit_code_ref();
+inline int exit_code() { return exit_code_ref(); }
+
+}  // namespace scalinglab::cli

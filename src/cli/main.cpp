@@ -1,0 +1,29 @@
+// scalinglab: the thin command line over the library. Each subcommand lives in its own file
+// (cmd_<name>.cpp) and registers itself here; all real work happens in src/scalinglab/.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "scalinglab/io/input_error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"scalinglab: neural scaling laws of language models — train pilots, fit laws, plan, report"};
+  app.set_version_flag("--version", SCALINGLAB_VERSION);
+  app.require_subcommand(1);
+  scalinglab::cli::register_all(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const scalinglab::io::InputError& e) {
+    std::cerr << "scalinglab: error: " << e.what() << "\n";
+    return 2;
+  } catch (const scalinglab::cli::UsageError& e) {
+    std::cerr << "scalinglab: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "scalinglab: error: " << e.what() << "\n";
+    return 1;
+  }
+  return scalinglab::cli::exit_code();
+}

@@ -1,0 +1,106 @@
+#include "scalinglab/fit/dataset.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "scalinglab/io/input_error.h"
+
+namespace scalinglab::fit {
+
+const std::vector<std::string>& default_names(char variable) {
+  static const std::vector<std::string> n{"N", "params", "n_params", "num_params", "parameters", "Model Size"};
+  static const std::vector<std::string> d{"D", "tokens", "n_tokens", "num_tokens", "training_tokens"};
+  static const std::vector<std::string> c{"C", "flops", "compute", "Training FLOP", "training_flops"};
+  static const std::vector<std::string> loss{"loss", "final_loss", "eval_loss", "val_loss", "L"};
+  static const std::vector<std::string> x{"x"};
+  switch (variable) {
+    case 'N': return n;
+    case 'D': return d;
+    case 'C': return c;
+    case 'L': return loss;
+    default: return x;
+  }
+}
+
+namespace {
+
+// Resolves a column: an explicit name must exist; otherwise the first default alias present.
+std::optional<size_t> resolve(const io::Table& t, const std::string& explicit_name, char variable,
+                              const char* flag) {
+  if (!explicit_name.empty()) return t.require(explicit_name, std::string("given by ") + flag);
+  for (const auto& alias : default_names(variable))
+    if (auto i = t.find(alias)) return i;
+  return std::nullopt;
+}
+
+void check_positive(const io::Table& t, size_t col, const std::vector<double>& v, const char* what) {
+  for (size_t r = 0; r < v.size(); ++r) {
+    if (!std::isfinite(v[r]) || v[r] <= 0)
+      throw io::InputError(t.source, t.lines[r], t.columns[col],
+                           std::string("expected a positive finite ") + what + ", got " + t.rows[r][col]);
+  }
+}
+
+}  // namespace
+
+Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& filters) {
+  Dataset ds;
+  ds.source = t.source;
+  auto loss_col = resolve(t, spec.loss, 'L', "--col-loss");
+  if (!loss_col) t.require("loss", "the loss column; choose another with --col-loss");
+  auto n_col = resolve(t, spec.n, 'N', "--col-n");
+  auto d_col = resolve(t, spec.d, 'D', "--col-d");
+  auto c_col = resolve(t, spec.c, 'C', "--col-c");
+  std::optional<size_t> x_col;
+  if (!spec.x.empty()) {
+    x_col = t.require(spec.x, "given by --col-x");
+    ds.x_name = spec.x;
+  }
+
+  const size_t rows = t.rows.size();
+  std::vector<double> loss = t.numeric(*loss_col);
+  for (size_t r = 0; r < rows; ++r)
+    if (!std::isfinite(loss[r]) || loss[r] <= 0)
+      throw io::InputError(t.source, t.lines[r], t.columns[*loss_col],
+                           "expected a positive finite loss, got " + t.rows[r][*loss_col]);
+  std::vector<double> n(rows, 0), d(rows, 0), c(rows, 0), x(rows, 0);
+  if (n_col) { n = t.numeric(*n_col); check_positive(t, *n_col, n, "parameter count N"); }
+  if (d_col) { d = t.numeric(*d_col); check_positive(t, *d_col, d, "token count D"); }
+  if (c_col) { c = t.numeric(*c_col); check_positive(t, *c_col, c, "compute C"); }
+  if (x_col) { x = t.numeric(*x_col); check_positive(t, *x_col, x, "value"); }
+
+  ds.has_n = n_col.has_value();
+  ds.has_d = d_col.has_value();
+  ds.has_c = c_col.has_value();
+  ds.has_x = x_col.has_value();
+  // C ≈ 6ND (Kaplan et al. 2020 §2.1; Hoffmann et al. 2022 eq. 4) links the three when one is missing.
+  if (ds.has_n && ds.has_c && !ds.has_d) {
+    for (size_t r = 0; r < rows; ++r) d[r] = c[r] / (6.0 * n[r]);
+    ds.has_d = true;
+  } else if (ds.has_n && ds.has_d && !ds.has_c) {
+    for (size_t r = 0; r < rows; ++r) c[r] = 6.0 * n[r] * d[r];
+    ds.has_c = true;
+  } else if (ds.has_d && ds.has_c && !ds.has_n) {
+    for (size_t r = 0; r < rows; ++r) n[r] = c[r] / (6.0 * d[r]);
+    ds.has_n = true;
+  }
+
+  for (size_t r = 0; r < rows; ++r) {
+    Run run{n[r], d[r], c[r], x[r], loss[r], t.lines[r]};
+    if (filters.min_n && ds.has_n && run.n < *filters.min_n) continue;
+    if (filters.max_n && ds.has_n && run.n > *filters.max_n) continue;
+    if (filters.min_c && ds.has_c && run.c < *filters.min_c) continue;
+    if (filters.max_c && ds.has_c && run.c > *filters.max_c) continue;
+    ds.runs.push_back(run);
+  }
+  if (filters.exclude_top_loss > 0) {
+    auto k = std::min<size_t>(static_cast<size_t>(filters.exclude_top_loss), ds.runs.size());
+    std::stable_sort(ds.runs.begin(), ds.runs.end(), [](const Run& a, const Run& b) { return a.loss > b.loss; });
+    ds.runs.erase(ds.runs.begin(), ds.runs.begin() + static_cast<long>(k));
+    std::stable_sort(ds.runs.begin(), ds.runs.end(), [](const Run& a, const Run& b) { return a.line < b.line; });
+  }
+  return ds;
+}
+
+}  // namespace scalinglab::fit
