@@ -19,10 +19,12 @@ const char* status_name(SolverStatus s) {
 
 namespace {
 
-// Gradient norm of the scaled objective below which a stalled line search counts as convergence:
-// single runs contribute up to ~1e4 to it and the curvature inside the Huber zone is ~1e8, so
-// 1e-3 means the parameters are within ~1e-11 of the stationary point.
-constexpr double kStallGradient = 1e-3;
+// Gradient norm of the scaled objective below which a stalled line search counts as convergence.
+// Each run contributes up to ~|∂log L̂/∂θ|/δ ≈ 20/δ to the gradient and the curvature inside the
+// Huber zone is ~(20/δ)², so 1e-6·n/δ leaves the parameters within ~1e-10 of the stationary point.
+double stall_gradient(const HuberObjective& objective) {
+  return 1e-6 * static_cast<double>(objective.problem().size()) / objective.delta();
+}
 
 // Adapts HuberObjective to LBFGS++ and remembers the best point evaluated, because the line
 // search may throw while standing on a worse trial point.
@@ -75,7 +77,7 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
       break;
     } catch (const std::exception&) {
       out.status = SolverStatus::kLineSearch;
-      if (!std::isfinite(f.best_f) || f.best_g.norm() <= kStallGradient) break;
+      if (!std::isfinite(f.best_f) || f.best_g.norm() <= stall_gradient(objective)) break;
       x = f.best_x;
     }
   }
@@ -92,7 +94,7 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
   if (out.gradient_norm <= options.gradient_tolerance) out.status = SolverStatus::kGradient;
   // A line search that fails at a point where the gradient is already negligible relative to the
   // objective's natural size is convergence to rounding, not a failure.
-  if (out.status == SolverStatus::kLineSearch && out.gradient_norm <= kStallGradient) out.status = SolverStatus::kStalled;
+  if (out.status == SolverStatus::kLineSearch && out.gradient_norm <= stall_gradient(objective)) out.status = SolverStatus::kStalled;
   return out;
 }
 
