@@ -57,7 +57,7 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
   param.m = 10;
   param.epsilon = options.gradient_tolerance;
   param.epsilon_rel = 0;
-  param.past = 10;
+  param.past = options.change_window;
   param.delta = options.relative_change_tolerance;
   param.max_iterations = options.max_iterations;
   param.max_linesearch = 60;
@@ -70,7 +70,7 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
   Optimum out;
   // A failed line search usually means the quasi-Newton model went stale where residuals cross
   // the Huber kink; restarting from the best point with fresh curvature memory gets past it.
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  for (int attempt = 0; attempt <= options.restarts; ++attempt) {
     try {
       out.iterations += solver.minimize(f, x, fx);
       out.status = out.iterations >= options.max_iterations ? SolverStatus::kMaxIterations : SolverStatus::kStalled;

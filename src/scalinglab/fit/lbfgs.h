@@ -12,8 +12,12 @@ struct SolverOptions {
   // Stop when the gradient of the scaled objective is below this norm. The scaled objective is
   // O(1) per point, so 1e-6 is deep convergence (see HuberObjective for why it is scaled).
   double gradient_tolerance = 1e-6;
-  // Also stop when the scaled objective changed by less than this (relative) over 10 iterations.
+  // Also stop when the scaled objective changed by less than this times max(1, |f|) over the last
+  // `change_window` iterations.
   double relative_change_tolerance = 1e-13;
+  int change_window = 10;
+  // Restart from the best point after a failed line search (fresh curvature memory).
+  int restarts = 3;
 };
 
 enum class SolverStatus { kGradient, kStalled, kLineSearch, kMaxIterations, kNonFinite };
