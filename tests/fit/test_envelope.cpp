@@ -1,0 +1,3 @@
+#include "scalinglab/fit/envelope.h"
+#include <gtest/gtest.h>
+TEST(Envelope, Placeholder) {}
