@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -283,4 +284,32 @@ TEST(Isoflop, LogLossScaleIsCloseButNotIdentical) {
   EXPECT_EQ(to_json(r)["loss_scale"], "log");
   const double l_true = chinchilla::loss(chinchilla::n_opt(r.budgets[0].c), chinchilla::d_opt(r.budgets[0].c));
   EXPECT_NEAR(r.budgets[0].l_opt / l_true, 1.0, 1e-3);
+}
+
+TEST(Isoflop, RunsFromATableThroughLoadRuns) {
+  // The path the CLI takes: a CSV with N, D and loss (C = 6ND derived by load_runs).
+  std::string csv = "N,D,loss\n";
+  for (double c : {1e18, 1e19, 1e20})
+    for (int j = 0; j < 5; ++j) {
+      const double n = chinchilla::n_opt(c) * std::exp(-1.0 + 0.5 * j);
+      const double d = c / (6 * n);
+      char row[128];
+      std::snprintf(row, sizeof row, "%.17g,%.17g,%.17g\n", n, d, chinchilla::loss(n, d));
+      csv += row;
+    }
+  const auto ds = load_runs(scalinglab::io::parse_csv(csv, "iso.csv"), ColumnSpec{});
+  IsoflopOptions opt;
+  opt.bootstrap = 0;
+  const auto r = fit_isoflop(ds.runs, opt);
+  EXPECT_EQ(r.budgets.size(), 3u);
+  EXPECT_NEAR(r.scaling.a.value, chinchilla::kA_exp, 1e-6);  // 17 significant digits round trip
+  // A run without compute (e.g. filtered columns) is reported with its source line.
+  auto runs = ds.runs;
+  runs[4].c = 0;
+  try {
+    fit_isoflop(runs, opt);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("line 6"), std::string::npos) << e.what();
+  }
 }
