@@ -5,6 +5,8 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "scalinglab/fit/dataset.h"
+#include "scalinglab/fit/envelope.h"
+#include "scalinglab/fit/isoflop.h"
 #include "scalinglab/fit/fit_json.h"
 #include "scalinglab/fit/fitter.h"
 #include "scalinglab/io/atomic_file.h"
@@ -16,6 +18,9 @@ namespace {
 
 struct FitArgs {
   std::string data, law = "chinchilla", method = "lbfgs", format = "auto", json_out;
+  int approach = 3;
+  std::string col_run = "run", col_tokens;
+  double c_tolerance = 0.05;
   fit::ColumnSpec columns;
   fit::RunFilters filters;
   double min_n = 0, max_n = 0, min_c = 0, max_c = 0;
@@ -93,12 +98,88 @@ void print_report(const fit::FitReport& r) {
   std::cout << "time     " << fmt(r.wall_s, 3) << " s\n";
 }
 
+void print_scaling(const fit::OptimalScaling& s, const std::string& title) {
+  std::cout << title << "\n\n" << pad("", 8) << pad("value", 12) << pad("SE (boot)", 12) << pad("SE (OLS)", 12)
+            << "95% interval\n";
+  auto row = [](const std::string& name, const fit::Estimate& e) {
+    std::cout << pad(name, 8) << pad(fmt(e.value, 4), 12) << pad(fmt(e.se, 3), 12) << pad(fmt(e.se_analytic, 3), 12)
+              << fmt_ci(e) << "\n";
+  };
+  row("a", s.a);
+  row("b", s.b);
+  row("k_N", s.k_n);
+  row("k_D", s.k_d);
+  std::cout << "(N_opt = k_N C^a, D_opt = k_D C^b; bootstrap " << s.bootstrap_used << "/" << s.bootstrap_requested
+            << " resamples)\n";
+  for (const auto& p : s.predictions)
+    std::cout << "at C = " << fmt(p.c, 3) << ": N_opt " << fmt(p.n_opt.value, 3) << " " << fmt_ci(p.n_opt) << ", D_opt "
+              << fmt(p.d_opt.value, 3) << " " << fmt_ci(p.d_opt) << "\n";
+}
+
+// Approach 2 (IsoFLOP parabolas) on final losses grouped by compute budget.
+nlohmann::json run_isoflop(const FitArgs& a, const fit::Dataset& data) {
+  if (!data.has_n || !data.has_c) throw UsageError(data.source + ": approach 2 needs N and C (or N and D) for every run");
+  fit::IsoflopOptions o;
+  o.c_tolerance = a.c_tolerance;
+  o.bootstrap = a.options.bootstrap;
+  o.seed = a.options.seed;
+  o.threads = a.options.threads;
+  o.predict_at = a.options.at_compute;
+  fit::IsoflopResult r = fit::fit_isoflop(data.runs, o);
+  if (a.json_out != "-" && !a.quiet) {
+    std::cout << "approach 2 (IsoFLOP profiles, Hoffmann et al. 2022 sec. 3.2): " << data.source << ", "
+              << r.points_used << " runs\n\n"
+              << pad("budget C", 11) << pad("runs", 6) << pad("N_opt", 11) << pad("D_opt", 11) << pad("L_opt", 9)
+              << "note\n";
+    for (const auto& b : r.budgets)
+      std::cout << pad(fmt(b.c, 3), 11) << pad(std::to_string(b.members.size()), 6) << pad(fmt(b.n_opt, 3), 11)
+                << pad(fmt(b.d_opt, 3), 11) << pad(fmt(b.l_opt, 4), 9) << (b.skipped != fit::SkipReason::kNone ? b.reason : std::string())
+                << "\n";
+    print_scaling(r.scaling, "");
+  }
+  return fit::to_json(r);
+}
+
+// Approach 1 (lower envelope of training curves).
+nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
+  const bool by_tokens = !a.col_tokens.empty() || !table.find("C").has_value() || table.find("tokens").has_value();
+  std::string x_col = !a.col_tokens.empty() ? a.col_tokens : (by_tokens ? "tokens" : "C");
+  if (!a.columns.c.empty()) x_col = a.columns.c;
+  auto axis = (!a.columns.c.empty() || !by_tokens) ? fit::CurveAxis::kCompute : fit::CurveAxis::kTokens;
+  auto curves = fit::load_curves(table, a.col_run, a.columns.n.empty() ? "N" : a.columns.n, x_col,
+                                 a.columns.loss.empty() ? "loss" : a.columns.loss, axis);
+  fit::EnvelopeOptions o;
+  o.bootstrap = a.options.bootstrap;
+  o.seed = a.options.seed;
+  o.threads = a.options.threads;
+  o.predict_at = a.options.at_compute;
+  fit::EnvelopeResult r = fit::fit_envelope(curves, o);
+  if (a.json_out != "-" && !a.quiet) {
+    std::cout << "approach 1 (training-curve envelope, Hoffmann et al. 2022 sec. 3.1): " << table.source << ", "
+              << r.runs << " runs, " << r.points_used << " of " << r.num_compute << " log-spaced compute values used, "
+              << r.runs_on_frontier << " runs on the frontier\n";
+    print_scaling(r.scaling, "");
+  }
+  return fit::to_json(r);
+}
+
 void run_fit(FitArgs& a) {
   if (a.min_n > 0) a.filters.min_n = a.min_n;
   if (a.max_n > 0) a.filters.max_n = a.max_n;
   if (a.min_c > 0) a.filters.min_c = a.min_c;
   if (a.max_c > 0) a.filters.max_c = a.max_c;
   io::Table table = io::read_table(a.data, parse_format(a.format));
+  a.options.at_compute = a.at_compute;
+  if (a.approach == 1 || a.approach == 2) {
+    nlohmann::json j;
+    try {
+      j = a.approach == 1 ? run_envelope(a, table) : run_isoflop(a, fit::load_runs(table, a.columns, a.filters));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (!a.json_out.empty()) io::write_file_atomic(a.json_out, j.dump(2) + "\n");
+    return;
+  }
   fit::Dataset data = fit::load_runs(table, a.columns, a.filters);
   std::unique_ptr<fit::Law> law;
   try {
@@ -107,7 +188,6 @@ void run_fit(FitArgs& a) {
     throw UsageError(e.what());
   }
   a.options.method = a.method == "varpro" ? fit::Method::kVarPro : fit::Method::kLbfgs;
-  a.options.at_compute = a.at_compute;
   if (a.at_compute.empty() && a.law == "chinchilla" && data.has_c) {
     double cmax = 0;
     for (const auto& r : data.runs) cmax = std::max(cmax, r.c);
@@ -141,6 +221,14 @@ void register_fit(CLI::App& app) {
   auto a = std::make_shared<FitArgs>();
   CLI::App* cmd = app.add_subcommand("fit", "Fit a scaling law to a table of runs (CSV/TSV/JSONL)");
   cmd->add_option("data", a->data, "table of runs: one row per run with N, D and/or C, loss")->required();
+  cmd->add_option("--approach", a->approach,
+                  "Chinchilla approach: 3 parametric law (default), 2 IsoFLOP parabolas, 1 training-curve envelope")
+      ->check(CLI::IsMember({1, 2, 3}));
+  cmd->add_option("--col-run", a->col_run, "approach 1: column identifying the run of each curve point")
+      ->capture_default_str();
+  cmd->add_option("--col-tokens", a->col_tokens, "approach 1: column with tokens seen at each curve point");
+  cmd->add_option("--c-tolerance", a->c_tolerance, "approach 2: runs within this relative compute share a budget")
+      ->capture_default_str();
   cmd->add_option("--law", a->law, "chinchilla | kaplan-n | kaplan-d | kaplan-c | kaplan-nd | power")
       ->check(CLI::IsMember(fit::law_names()));
   cmd->add_option("--method", a->method, "lbfgs (multi-start, all parameters) | varpro (NNLS for E, A, B)")

@@ -140,3 +140,32 @@ TEST(Cli, DemoWritesFitAndReportsTheHoldout) {
   EXPECT_EQ(j["holdout"]["k"], 9);
   EXPECT_LT(j["holdout"]["mean_abs_rel_error"].get<double>(), 0.05);
 }
+
+TEST(Cli, ApproachTwoOnTheBundledExampleRecoversTheExponent) {
+  std::string json_path = temp_file("a2.json", "");
+  Result r = run("fit " + std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv --approach 2 "
+                 "--bootstrap 100 --json " + json_path + " -q");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
+  // The example's truth: a = β/(α+β) = 0.3658/0.7136 = 0.5126 (1.5% noise, 9 budgets).
+  EXPECT_NEAR(j["a"]["value"].get<double>(), 0.5126, 0.06);
+  EXPECT_EQ(j["budgets"].size(), 9u);
+}
+
+TEST(Cli, ApproachOneOnTrainingCurves) {
+  // Curves of a family of sizes: loss at every 1/8 decade of tokens, from the Chinchilla law.
+  std::ostringstream s;
+  s << "run,N,tokens,loss\n";
+  for (int i = 0; i < 12; ++i) {
+    double n = 1e6 * std::pow(10.0, i / 4.0);
+    for (int k = 0; k <= 40; ++k) {
+      double d = 1e7 * std::pow(10.0, k / 8.0);
+      s << "m" << i << "," << n << "," << d << "," << 1.69 + 406.4 / std::pow(n, 0.34) + 410.7 / std::pow(d, 0.28) << "\n";
+    }
+  }
+  std::string json_path = temp_file("a1.json", "");
+  Result r = run("fit " + temp_file("curves.csv", s.str()) + " --approach 1 --bootstrap 50 --json " + json_path + " -q");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
+  EXPECT_NEAR(j["a"]["value"].get<double>(), 0.28 / 0.62, 0.03);
+}

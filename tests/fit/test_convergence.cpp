@@ -102,8 +102,8 @@ TEST(Convergence, BootstrapSpreadMatchesIndependentFullGridRefits) {
   ASSERT_EQ(r.bootstrap_theta.size(), 6u);
   Problem p = make_problem(*law, data);
   for (int b = 0; b < 6; ++b) {
-    // Same resampling rule as the fitter (seed·φ + index + 1, splitmix64).
-    std::vector<double> w = multiplicities(p.size(), o.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(b) + 1);
+    // Same resampling rule as the fitter.
+    std::vector<double> w = multiplicities(p.size(), resample_seed(o.seed, static_cast<uint64_t>(b)));
     Optimum reference = polished(*law, p, &w);
     EXPECT_NEAR(r.bootstrap_theta[static_cast<size_t>(b)][3], reference.theta[3], 2e-3) << "replicate " << b;
   }

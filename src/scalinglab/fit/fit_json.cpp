@@ -11,10 +11,6 @@ using nlohmann::json;
 
 json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
-json estimate_json(const Estimate& e) {
-  return {{"value", num(e.value)}, {"se", num(e.se)}, {"ci95", json::array({num(e.lo), num(e.hi)})}};
-}
-
 json range_json(const Range& r) { return json::array({num(r.min), num(r.max)}); }
 
 Range range_from(const json& j) {
@@ -68,14 +64,14 @@ json to_json(const FitReport& r) {
   j["residuals"] = res;
 
   json derived = json::object();
-  for (const auto& d : r.derived) derived[d.name] = estimate_json(d.estimate);
+  for (const auto& d : r.derived) derived[d.name] = to_json(d.estimate);
   json at_c = json::array();
   for (const auto& c : r.at_compute) {
-    json e = {{"C", c.compute}, {"orders_past_data", c.orders_past_data}, {"loss", estimate_json(c.loss)}};
+    json e = {{"C", c.compute}, {"orders_past_data", c.orders_past_data}, {"loss", to_json(c.loss)}};
     if (std::isfinite(c.n_opt.value)) {
-      e["N_opt"] = estimate_json(c.n_opt);
-      e["D_opt"] = estimate_json(c.d_opt);
-      e["tokens_per_param"] = estimate_json(c.tokens_per_param);
+      e["N_opt"] = to_json(c.n_opt);
+      e["D_opt"] = to_json(c.d_opt);
+      e["tokens_per_param"] = to_json(c.tokens_per_param);
     }
     at_c.push_back(e);
   }
@@ -83,7 +79,7 @@ json to_json(const FitReport& r) {
   json at_p = json::array();
   for (const auto& p : r.at_points)
     at_p.push_back({{"N", num(p.n)}, {"D", num(p.d)}, {"C", num(p.c)}, {"x", num(p.x)},
-                    {"orders_past_data", p.orders_past_data}, {"loss", estimate_json(p.loss)}});
+                    {"orders_past_data", p.orders_past_data}, {"loss", to_json(p.loss)}});
   derived["at_point"] = at_p;
   j["derived"] = derived;
 
@@ -91,7 +87,7 @@ json to_json(const FitReport& r) {
     json rows = json::array();
     for (const auto& h : r.holdout->rows)
       rows.push_back({{"line", h.line}, {"N", num(h.n)}, {"D", num(h.d)}, {"C", num(h.c)}, {"actual", h.actual},
-                      {"predicted", estimate_json(h.predicted)}, {"rel_error", h.rel_error},
+                      {"predicted", to_json(h.predicted)}, {"rel_error", h.rel_error},
                       {"orders_past_data", h.orders_past_data}, {"inside_ci95", h.inside_ci95}});
     j["holdout"] = {{"k", r.holdout->k}, {"train_points", r.holdout->train_points}, {"runs", rows},
                     {"mean_abs_rel_error", num(r.holdout->mean_abs_rel_error)},

@@ -84,7 +84,7 @@ DerivedLayout make_layout(const Law& law, const FitOptions& options) {
 // Multinomial resample of n runs as integer multiplicities; the stream depends only on
 // (seed, resample index), so results do not depend on threads or scheduling.
 std::vector<double> resample_weights(size_t n, uint64_t seed, int index) {
-  NormalStream rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(index) + 1);
+  NormalStream rng(resample_seed(seed, static_cast<uint64_t>(index)));
   std::vector<double> w(n, 0.0);
   for (size_t i = 0; i < n; ++i) w[rng.next_u64() % n] += 1.0;
   return w;

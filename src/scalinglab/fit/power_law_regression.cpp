@@ -106,44 +106,9 @@ ScalingDraw draw_from(const PowerLawFit& n_fit, const PowerLawFit& d_fit) {
   return ScalingDraw{true, n_fit.p, n_fit.log_k, d_fit.p, d_fit.log_k};
 }
 
-double sample_sd(std::span<const double> v) {
-  if (v.size() < 2) return kNaN;
-  double mean = 0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(v.size());
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  return std::sqrt(ss / static_cast<double>(v.size() - 1));
-}
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const double h = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
-uint64_t resample_seed(uint64_t seed, uint64_t index) {
-  // Two SplitMix64 steps: mixing the seed first keeps (seed, i) and (seed+1, i−1) unrelated.
-  auto mix = [](uint64_t z) {
-    z += 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
-  return mix(mix(seed) ^ index);
-}
-
 namespace {
 
-void fill(Estimate& e, const std::vector<double>& v) {
-  if (v.size() < 2) return;
-  e.se = sample_sd(v);
-  e.lo = quantile(v, 0.025);
-  e.hi = quantile(v, 0.975);
-}
+void fill(Estimate& e, const std::vector<double>& v) { add_replicates(e, v); }
 
 }  // namespace
 
@@ -173,13 +138,6 @@ void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uin
     fill(s.predictions[i].n_opt, pn[i]);
     fill(s.predictions[i].d_opt, pd[i]);
   }
-}
-
-nlohmann::json to_json(const Estimate& e) {
-  return {{"value", num(e.value)},
-          {"se", num(e.se)},
-          {"se_analytic", num(e.se_analytic)},
-          {"ci95", nlohmann::json::array({num(e.lo), num(e.hi)})}};
 }
 
 nlohmann::json to_json(const PowerLawFit& f) {

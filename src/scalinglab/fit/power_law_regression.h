@@ -12,6 +12,8 @@
 #include <span>
 #include <vector>
 
+#include "scalinglab/fit/estimate.h"
+
 namespace scalinglab::fit {
 
 struct PowerLawFit {
@@ -38,17 +40,6 @@ struct PowerLawFit {
 // degrees of freedom).
 PowerLawFit fit_power_law(std::span<const double> x, std::span<const double> y);
 
-// A point estimate with its uncertainty. `se_analytic` comes from the OLS covariance (delta
-// method where the quantity is nonlinear); `se` and the 95% interval come from the bootstrap
-// (NaN when no bootstrap was run). The interval is the percentile interval (2.5% and 97.5%
-// sample quantiles, linear interpolation between order statistics).
-struct Estimate {
-  double value = std::numeric_limits<double>::quiet_NaN();
-  double se_analytic = std::numeric_limits<double>::quiet_NaN();
-  double se = std::numeric_limits<double>::quiet_NaN();
-  double lo = std::numeric_limits<double>::quiet_NaN();
-  double hi = std::numeric_limits<double>::quiet_NaN();
-};
 
 struct OptimumAt {
   double c = 0;        // compute budget, FLOPs
@@ -82,19 +73,11 @@ ScalingDraw draw_from(const PowerLawFit& n_fit, const PowerLawFit& d_fit);
 // Fills se/lo/hi of every estimate in `s` from the usable draws (needs at least 2 of them).
 void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uint64_t seed);
 
-// Bootstrap summaries: sample standard deviation (n−1) and linear-interpolation quantile
-// (type 7 of Hyndman & Fan 1996). `quantile` sorts a copy.
-double sample_sd(std::span<const double> v);
-double quantile(std::vector<double> v, double q);
 
-// Seed for resample `index` of a run seeded with `seed`: SplitMix64 (Steele et al. 2014) of the
-// pair, so that resample i draws the same numbers whichever thread runs it and in whatever order.
-uint64_t resample_seed(uint64_t seed, uint64_t index);
 
 // Writes keys a, b, k_N, k_D (each {value, se, se_analytic, ci95:[lo,hi]}), r2_N, r2_D and
 // predictions into `out`. Non-finite numbers become null.
 void write_scaling_json(nlohmann::json& out, const OptimalScaling& s);
-nlohmann::json to_json(const Estimate& e);
 nlohmann::json to_json(const PowerLawFit& f);
 
 }  // namespace scalinglab::fit
