@@ -1,0 +1,206 @@
+#include "scalinglab/train/checkpoint.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "scalinglab/io/atomic_file.h"
+
+namespace scalinglab::train {
+
+static_assert(std::endian::native == std::endian::little, "checkpoints are little-endian");
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'L', 'C', 'K', 'P', 'T', '\0', '\n'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderBytes = 64, kSectionHeaderBytes = 16, kTrailerBytes = 8;
+
+constexpr uint32_t tag(const char (&s)[5]) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) | static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8 |
+         static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(s[3])) << 24;
+}
+constexpr uint32_t kConf = tag("CONF"), kStat = tag("STAT"), kParm = tag("PARM"), kAdmm = tag("ADMM"),
+                   kAdmv = tag("ADMV"), kSamp = tag("SAMP"), kRngs = tag("RNGS");
+
+std::string tag_name(uint32_t t) {
+  std::string s(4, ' ');
+  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>((t >> (8 * i)) & 0xff);
+  return s;
+}
+
+struct Header {
+  char magic[8];
+  uint32_t version;
+  uint32_t n_sections;
+  uint64_t n_params;
+  uint64_t file_size;
+  uint8_t pad[kHeaderBytes - 32];
+};
+static_assert(sizeof(Header) == kHeaderBytes);
+
+struct SectionHeader {
+  uint32_t tag;
+  uint32_t zero;
+  uint64_t bytes;
+};
+static_assert(sizeof(SectionHeader) == kSectionHeaderBytes);
+
+// zlib's crc32 takes a 32-bit length per call; feed large buffers in pieces.
+uint32_t crc_update(uint32_t crc, const void* data, size_t n) {
+  auto* p = static_cast<const Bytef*>(data);
+  while (n > 0) {
+    uInt piece = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    crc = static_cast<uint32_t>(::crc32(crc, p, piece));
+    p += piece;
+    n -= piece;
+  }
+  return crc;
+}
+
+class CrcWriter {
+ public:
+  explicit CrcWriter(io::AtomicFileWriter& w) : w_(w), crc_(static_cast<uint32_t>(::crc32(0, nullptr, 0))) {}
+  void write(const void* data, size_t n) {
+    w_.write(data, n);
+    crc_ = crc_update(crc_, data, n);
+  }
+  uint32_t crc() const { return crc_; }
+
+ private:
+  io::AtomicFileWriter& w_;
+  uint32_t crc_;
+};
+
+struct Section {
+  uint32_t tag;
+  const void* data;
+  uint64_t bytes;
+};
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Checkpoint& c) {
+  const uint64_t n = c.params.size();
+  if (c.adam_m.size() != n || c.adam_v.size() != n)
+    throw CheckpointError(path + ": AdamW moments have " + std::to_string(c.adam_m.size()) + "/" +
+                          std::to_string(c.adam_v.size()) + " entries for " + std::to_string(n) + " parameters");
+  uint64_t stat[3] = {c.step, c.tokens_seen, c.adam_step};
+  uint8_t samp[16];
+  std::memcpy(samp, &c.sampler.seed, 8);
+  std::memcpy(samp + 8, &c.sampler.batch_size, 4);
+  std::memcpy(samp + 12, &c.sampler.ctx, 4);
+  const Section sections[] = {
+      {kConf, c.config_json.data(), c.config_json.size()},
+      {kStat, stat, sizeof stat},
+      {kParm, c.params.data(), n * sizeof(float)},
+      {kAdmm, c.adam_m.data(), n * sizeof(float)},
+      {kAdmv, c.adam_v.data(), n * sizeof(float)},
+      {kSamp, samp, sizeof samp},
+      {kRngs, c.rng_state.data(), c.rng_state.size()},
+  };
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof kMagic);
+  h.version = kVersion;
+  h.n_sections = static_cast<uint32_t>(std::size(sections));
+  h.n_params = n;
+  h.file_size = kHeaderBytes + kTrailerBytes;
+  for (const auto& s : sections) h.file_size += kSectionHeaderBytes + s.bytes;
+
+  io::AtomicFileWriter file(path);
+  CrcWriter w(file);
+  w.write(&h, sizeof h);
+  for (const auto& s : sections) {
+    SectionHeader sh{s.tag, 0, s.bytes};
+    w.write(&sh, sizeof sh);
+    w.write(s.data, s.bytes);
+  }
+  uint32_t trailer[2] = {w.crc(), 0};
+  file.write(trailer, sizeof trailer);
+  file.commit();
+}
+
+Checkpoint load_checkpoint(const std::string& path, std::optional<uint64_t> expected_params) {
+  auto fail = [&](const std::string& what) -> CheckpointError { return CheckpointError(path + ": " + what); };
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw fail("cannot open checkpoint (" + std::string(std::strerror(errno)) + ")");
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  std::vector<uint8_t> buf(size);
+  if (size && !in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(size))) throw fail("read error");
+
+  if (size < sizeof kMagic || std::memcmp(buf.data(), kMagic, sizeof kMagic) != 0)
+    throw fail(size < sizeof kMagic ? "checkpoint truncated (" + std::to_string(size) + " bytes)"
+                                    : "not a scalinglab checkpoint (bad magic)");
+  if (size < kHeaderBytes + kTrailerBytes) throw fail("checkpoint truncated (" + std::to_string(size) + " bytes)");
+  Header h;
+  std::memcpy(&h, buf.data(), sizeof h);
+  if (h.version != kVersion)
+    throw fail("checkpoint format version " + std::to_string(h.version) + " is not supported (this build reads " +
+               std::to_string(kVersion) + ")");
+  if (size < h.file_size)
+    throw fail("checkpoint truncated (" + std::to_string(size) + " of " + std::to_string(h.file_size) + " bytes)");
+  if (size > h.file_size)
+    throw fail("checkpoint has " + std::to_string(size - h.file_size) + " unexpected trailing bytes");
+  uint32_t stored_crc;
+  std::memcpy(&stored_crc, buf.data() + size - kTrailerBytes, 4);
+  uint32_t crc = crc_update(static_cast<uint32_t>(::crc32(0, nullptr, 0)), buf.data(), size - kTrailerBytes);
+  if (crc != stored_crc) throw fail("checkpoint checksum mismatch (file is corrupted)");
+
+  // The checksum passed, so a layout problem below means a writer bug or a hand-made file.
+  std::map<uint32_t, std::pair<const uint8_t*, uint64_t>> sections;
+  uint64_t pos = kHeaderBytes;
+  const uint64_t end = size - kTrailerBytes;
+  for (uint32_t i = 0; i < h.n_sections; ++i) {
+    if (end - pos < kSectionHeaderBytes) throw fail("section table runs past the end of the file");
+    SectionHeader sh;
+    std::memcpy(&sh, buf.data() + pos, sizeof sh);
+    pos += kSectionHeaderBytes;
+    if (sh.bytes > end - pos) throw fail("section " + tag_name(sh.tag) + " runs past the end of the file");
+    sections[sh.tag] = {buf.data() + pos, sh.bytes};
+    pos += sh.bytes;
+  }
+  if (pos != end) throw fail("sections do not fill the file");
+  auto get = [&](uint32_t t, std::optional<uint64_t> want) {
+    auto it = sections.find(t);
+    if (it == sections.end()) throw fail("missing section " + tag_name(t));
+    if (want && it->second.second != *want)
+      throw fail("section " + tag_name(t) + " has " + std::to_string(it->second.second) + " bytes, expected " +
+                 std::to_string(*want));
+    return it->second;
+  };
+
+  const uint64_t n = h.n_params;
+  if (expected_params && *expected_params != n)
+    throw fail("checkpoint has " + std::to_string(n) + " parameters but the model has " +
+               std::to_string(*expected_params) + " (different model config?)");
+  Checkpoint c;
+  auto conf = get(kConf, std::nullopt);
+  c.config_json.assign(reinterpret_cast<const char*>(conf.first), conf.second);
+  auto stat = get(kStat, 24);
+  std::memcpy(&c.step, stat.first, 8);
+  std::memcpy(&c.tokens_seen, stat.first + 8, 8);
+  std::memcpy(&c.adam_step, stat.first + 16, 8);
+  auto floats = [&](uint32_t t, std::vector<float>& out) {
+    auto s = get(t, n * sizeof(float));
+    out.resize(n);
+    std::memcpy(out.data(), s.first, s.second);
+  };
+  floats(kParm, c.params);
+  floats(kAdmm, c.adam_m);
+  floats(kAdmv, c.adam_v);
+  auto samp = get(kSamp, 16);
+  std::memcpy(&c.sampler.seed, samp.first, 8);
+  std::memcpy(&c.sampler.batch_size, samp.first + 8, 4);
+  std::memcpy(&c.sampler.ctx, samp.first + 12, 4);
+  auto rng = get(kRngs, std::nullopt);
+  c.rng_state.assign(rng.first, rng.first + rng.second);
+  return c;
+}
+
+}  // namespace scalinglab::train
