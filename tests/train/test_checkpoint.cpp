@@ -37,6 +37,7 @@ Checkpoint sample(size_t n = 1000) {
   }
   c.sampler = {0xdeadbeefcafeull, 64, 256};
   c.rng_state = {1, 2, 3, 4, 5};
+  c.tensors = {{"wte", 0, n - 100, true}, {"ln.g", n - 100, 100, false}};
   return c;
 }
 
@@ -79,8 +80,12 @@ TEST(Checkpoint, RoundTripsEveryField) {
   EXPECT_EQ(r.adam_v, c.adam_v);
   EXPECT_EQ(r.sampler, c.sampler);
   EXPECT_EQ(r.rng_state, c.rng_state);
-  // Header + 7 section headers + payloads + trailer: nothing unaccounted for.
-  EXPECT_EQ(fs::file_size(p), 64u + 7 * 16 + c.config_json.size() + 24 + 3 * 4000 + 16 + 5 + 8);
+  EXPECT_EQ(r.tensors, c.tensors);
+  EXPECT_NO_THROW(verify_layout(r, c.tensors, p));
+  // Header + 8 section headers + payloads + trailer: nothing unaccounted for.
+  const size_t tens_bytes =
+      std::string(R"([{"is_matrix":true,"name":"wte","offset":0,"size":900},{"is_matrix":false,"name":"ln.g","offset":900,"size":100}])").size();
+  EXPECT_EQ(fs::file_size(p), 64u + 8 * 16 + c.config_json.size() + 24 + 3 * 4000 + 16 + 5 + tens_bytes + 8);
   // No temporary left behind.
   EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 1);
 }
@@ -161,6 +166,23 @@ TEST(Checkpoint, MismatchedSizesAreRejected) {
   auto c = sample();
   c.adam_v.pop_back();
   EXPECT_THROW(save_checkpoint(p, c), CheckpointError);
+}
+
+TEST(Checkpoint, LayoutMismatchNamesTheTensor) {
+  auto c = sample();
+  auto model = c.tensors;
+  model[1].is_matrix = true;
+  try {
+    verify_layout(c, model, "ck.bin");
+    FAIL();
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("ck.bin: tensor 1 is 'ln.g'"), std::string::npos) << e.what();
+  }
+  model = c.tensors;
+  model.push_back({"extra", 1000, 0, false});
+  EXPECT_THROW(verify_layout(c, model, "ck.bin"), CheckpointError);
+  model = {{"wte", 0, 1000, true}};  // same parameter count, different tensors
+  EXPECT_THROW(verify_layout(c, model, "ck.bin"), CheckpointError);
 }
 
 TEST(Checkpoint, UnsupportedVersionIsNamed) {

@@ -10,15 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace scalinglab::train {
+#include "scalinglab/train/param_table.h"
 
-// One named tensor inside the flat buffer; the model publishes a table of these.
-struct ParamTensor {
-  std::string name;
-  size_t offset = 0;
-  size_t size = 0;
-  bool is_matrix = false;
-};
+namespace scalinglab::train {
 
 struct AdamWConfig {
   double beta1 = 0.9;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "scalinglab/io/atomic_file.h"
 
@@ -26,7 +27,8 @@ constexpr uint32_t tag(const char (&s)[5]) {
          static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(s[3])) << 24;
 }
 constexpr uint32_t kConf = tag("CONF"), kStat = tag("STAT"), kParm = tag("PARM"), kAdmm = tag("ADMM"),
-                   kAdmv = tag("ADMV"), kSamp = tag("SAMP"), kRngs = tag("RNGS");
+                   kAdmv = tag("ADMV"), kSamp = tag("SAMP"), kRngs = tag("RNGS"),
+                   kTens = tag("TENS");
 
 std::string tag_name(uint32_t t) {
   std::string s(4, ' ');
@@ -95,6 +97,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   std::memcpy(samp, &c.sampler.seed, 8);
   std::memcpy(samp + 8, &c.sampler.batch_size, 4);
   std::memcpy(samp + 12, &c.sampler.ctx, 4);
+  nlohmann::json tens = nlohmann::json::array();
+  for (const auto& t : c.tensors)
+    tens.push_back({{"name", t.name}, {"offset", t.offset}, {"size", t.size}, {"is_matrix", t.is_matrix}});
+  const std::string tens_text = tens.dump();
   const Section sections[] = {
       {kConf, c.config_json.data(), c.config_json.size()},
       {kStat, stat, sizeof stat},
@@ -103,6 +109,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
       {kAdmv, c.adam_v.data(), n * sizeof(float)},
       {kSamp, samp, sizeof samp},
       {kRngs, c.rng_state.data(), c.rng_state.size()},
+      {kTens, tens_text.data(), tens_text.size()},
   };
   Header h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
@@ -200,7 +207,33 @@ Checkpoint load_checkpoint(const std::string& path, std::optional<uint64_t> expe
   std::memcpy(&c.sampler.ctx, samp.first + 12, 4);
   auto rng = get(kRngs, std::nullopt);
   c.rng_state.assign(rng.first, rng.first + rng.second);
+  auto tens = get(kTens, std::nullopt);
+  auto j = nlohmann::json::parse(tens.first, tens.first + tens.second, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) throw fail("section TENS is not a JSON array");
+  try {
+    for (const auto& t : j)
+      c.tensors.push_back({t.at("name").get<std::string>(), t.at("offset").get<size_t>(), t.at("size").get<size_t>(),
+                           t.at("is_matrix").get<bool>()});
+  } catch (const nlohmann::json::exception& e) {
+    throw fail(std::string("section TENS: ") + e.what());
+  }
   return c;
+}
+
+void verify_layout(const Checkpoint& c, const std::vector<ParamTensor>& model, const std::string& path) {
+  auto describe = [](const ParamTensor& t) {
+    return "'" + t.name + "' (offset " + std::to_string(t.offset) + ", size " + std::to_string(t.size) +
+           (t.is_matrix ? ", matrix)" : ")");
+  };
+  for (size_t i = 0; i < std::max(c.tensors.size(), model.size()); ++i) {
+    if (i >= c.tensors.size())
+      throw CheckpointError(path + ": model tensor " + describe(model[i]) + " is not in the checkpoint");
+    if (i >= model.size())
+      throw CheckpointError(path + ": checkpoint tensor " + describe(c.tensors[i]) + " is not in the model");
+    if (!(c.tensors[i] == model[i]))
+      throw CheckpointError(path + ": tensor " + std::to_string(i) + " is " + describe(c.tensors[i]) +
+                            " in the checkpoint but " + describe(model[i]) + " in the model");
+  }
 }
 
 }  // namespace scalinglab::train

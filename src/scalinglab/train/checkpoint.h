@@ -10,6 +10,7 @@
 //     PARM params (f32 x n)      ADMM AdamW m (f32 x n)      ADMV AdamW v (f32 x n)
 //     SAMP sampler seed (u64), batch size, context (u32 x 2)
 //     RNGS opaque bytes for any other RNG the trainer keeps (may be empty)
+//     TENS the parameter table as JSON [{"name","offset","size","is_matrix"}] (may be empty)
 //   trailer (8 bytes): u32 CRC-32 (zlib's polynomial) of every byte before it, u32 0
 // The total size in the header lets a short file be reported as truncated rather than as a
 // checksum failure; the CRC catches the rest (bit rot, partial overwrites).
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "scalinglab/data/sampler.h"
+#include "scalinglab/train/param_table.h"
 
 namespace scalinglab::train {
 
@@ -31,6 +33,9 @@ struct Checkpoint {
   std::vector<float> params, adam_m, adam_v;
   data::SamplerState sampler;
   std::vector<uint8_t> rng_state;
+  // The model's layout when saved: a model whose parameter count matches by coincidence but
+  // whose tensors differ must not receive these weights.
+  std::vector<ParamTensor> tensors;
 };
 
 // Every load failure: one line that starts with the path and names the problem.
@@ -46,5 +51,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 // Verifies magic, version, size, checksum and section layout before returning anything; with
 // expected_params set, also that the checkpoint fits the model. Throws CheckpointError.
 Checkpoint load_checkpoint(const std::string& path, std::optional<uint64_t> expected_params = std::nullopt);
+
+// Throws CheckpointError (prefixed with `path`) naming the first tensor whose name, offset,
+// size or decay flag differs between the checkpoint and the model.
+void verify_layout(const Checkpoint& ckpt, const std::vector<ParamTensor>& model, const std::string& path);
 
 }  // namespace scalinglab::train
