@@ -30,6 +30,7 @@ Checkpoint sample(size_t n = 1000) {
   c.step = 1234;
   c.tokens_seen = 1234ull * 64 * 256;
   c.adam_step = 1230;
+  c.elapsed_s = 3600.5;
   for (size_t i = 0; i < n; ++i) {
     c.params.push_back(0.001f * static_cast<float>(i) - 0.3f);
     c.adam_m.push_back(1e-4f * static_cast<float>(i % 17));
@@ -75,6 +76,7 @@ TEST(Checkpoint, RoundTripsEveryField) {
   EXPECT_EQ(r.step, c.step);
   EXPECT_EQ(r.tokens_seen, c.tokens_seen);
   EXPECT_EQ(r.adam_step, c.adam_step);
+  EXPECT_EQ(r.elapsed_s, c.elapsed_s);
   EXPECT_EQ(r.params, c.params);
   EXPECT_EQ(r.adam_m, c.adam_m);
   EXPECT_EQ(r.adam_v, c.adam_v);
@@ -85,7 +87,7 @@ TEST(Checkpoint, RoundTripsEveryField) {
   // Header + 8 section headers + payloads + trailer: nothing unaccounted for.
   const size_t tens_bytes =
       std::string(R"([{"is_matrix":true,"name":"wte","offset":0,"size":900},{"is_matrix":false,"name":"ln.g","offset":900,"size":100}])").size();
-  EXPECT_EQ(fs::file_size(p), 64u + 8 * 16 + c.config_json.size() + 24 + 3 * 4000 + 16 + 5 + tens_bytes + 8);
+  EXPECT_EQ(fs::file_size(p), 64u + 8 * 16 + c.config_json.size() + 32 + 3 * 4000 + 16 + 5 + tens_bytes + 8);
   // No temporary left behind.
   EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 1);
 }

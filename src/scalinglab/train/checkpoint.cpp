@@ -92,7 +92,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   if (c.adam_m.size() != n || c.adam_v.size() != n)
     throw CheckpointError(path + ": AdamW moments have " + std::to_string(c.adam_m.size()) + "/" +
                           std::to_string(c.adam_v.size()) + " entries for " + std::to_string(n) + " parameters");
-  uint64_t stat[3] = {c.step, c.tokens_seen, c.adam_step};
+  uint64_t stat[4] = {c.step, c.tokens_seen, c.adam_step, 0};
+  std::memcpy(&stat[3], &c.elapsed_s, 8);
   uint8_t samp[16];
   std::memcpy(samp, &c.sampler.seed, 8);
   std::memcpy(samp + 8, &c.sampler.batch_size, 4);
@@ -189,10 +190,11 @@ Checkpoint load_checkpoint(const std::string& path, std::optional<uint64_t> expe
   Checkpoint c;
   auto conf = get(kConf, std::nullopt);
   c.config_json.assign(reinterpret_cast<const char*>(conf.first), conf.second);
-  auto stat = get(kStat, 24);
+  auto stat = get(kStat, 32);
   std::memcpy(&c.step, stat.first, 8);
   std::memcpy(&c.tokens_seen, stat.first + 8, 8);
   std::memcpy(&c.adam_step, stat.first + 16, 8);
+  std::memcpy(&c.elapsed_s, stat.first + 24, 8);
   auto floats = [&](uint32_t t, std::vector<float>& out) {
     auto s = get(t, n * sizeof(float));
     out.resize(n);

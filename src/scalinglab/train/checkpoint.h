@@ -6,7 +6,7 @@
 //   header (64 bytes): magic "SLCKPT\0\n", u32 version, u32 section count, u64 parameter count,
 //                      u64 total file size, zero padding
 //   sections, each: u32 tag, u32 0, u64 payload bytes, payload
-//     CONF config JSON text      STAT step, tokens seen, AdamW step (3 x u64)
+//     CONF config JSON text      STAT step, tokens seen, AdamW step (3 x u64), elapsed s (f64)
 //     PARM params (f32 x n)      ADMM AdamW m (f32 x n)      ADMV AdamW v (f32 x n)
 //     SAMP sampler seed (u64), batch size, context (u32 x 2)
 //     RNGS opaque bytes for any other RNG the trainer keeps (may be empty)
@@ -30,6 +30,7 @@ struct Checkpoint {
   uint64_t step = 0;         // optimizer updates completed; the next update is number `step`
   uint64_t tokens_seen = 0;
   uint64_t adam_step = 0;    // AdamW's bias-correction count (== step unless steps were skipped)
+  double elapsed_s = 0;      // training wall time so far, so resumed logs continue the clock
   std::vector<float> params, adam_m, adam_v;
   data::SamplerState sampler;
   std::vector<uint8_t> rng_state;
