@@ -163,6 +163,20 @@ TEST(Trainer, StoppedAndResumedRunEqualsAnUninterruptedOneBitForBit) {
   EXPECT_EQ(la.rows[7][eval_col], lb.rows[8][eval_col]);  // step 40
 }
 
+TEST(Trainer, FreshStartDiscardsAStaleLogFromARunThatNeverCheckpointed) {
+  TempDir d;
+  std::ofstream(d.path / "text.txt") << structured_text(200000);
+  auto corpus = data::Corpus::build_or_open((d.path / "text.txt").string(), (d.path / "cache").string());
+  fs::create_directories(d.path / "run");
+  std::ofstream(d.path / "run" / "metrics.jsonl") << R"({"step":5,"train_loss":9})" "\n" R"({"step":10,"train_loss":9})" "\n";
+  std::vector<float> p(kV * kV + kV, 0.0f);
+  Trainer tr(config(d.path / "run", 10), corpus, kTable, p, hooks());
+  tr.run([] { return false; });
+  auto loss = column(tr.metrics_path(), "train_loss");
+  ASSERT_EQ(loss.size(), 2u);
+  EXPECT_LT(loss[0], 6.0);
+}
+
 TEST(Trainer, ResumeRefusesADifferentDataOrderOrModel) {
   TempDir d;
   std::ofstream(d.path / "text.txt") << structured_text(200000);

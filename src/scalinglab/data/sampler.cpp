@@ -28,7 +28,8 @@ BatchSampler::BatchSampler(const TokenFile& tokens, uint32_t batch_size, uint32_
 uint64_t BatchSampler::window_start(uint64_t step, uint32_t row) const {
   uint64_t n_starts = tokens_->size() - ctx_;  // starts 0 .. size - (ctx + 1)
   uint64_t h = mix(mix(mix(seed_) ^ step) ^ row);
-  // Lemire's multiply-shift maps to [0, n_starts) with bias < n_starts / 2^64.
+  // Multiply-shift (Lemire 2019, "Fast Random Integer Generation in an Interval") maps to
+  // [0, n_starts) with bias < n_starts / 2^64, negligible for any corpus.
   return static_cast<uint64_t>((static_cast<unsigned __int128>(h) * n_starts) >> 64);
 }
 

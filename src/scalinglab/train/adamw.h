@@ -3,7 +3,7 @@
 // single flat parameter buffer, with the update arithmetic ordered as torch.optim.AdamW
 // (foreach=False) so results can be checked against it. Weight decay applies only to tensors
 // marked is_matrix: decaying gains and biases pulls them toward 0 rather than toward their
-// identity values, which hurts (the usual GPT practice, e.g. Radford et al. 2019 / nanoGPT).
+// identity values, which is why common GPT training recipes exempt them.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -72,7 +72,9 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
     elapsed_before = ck.elapsed_s;
     res.skipped_steps = ck.step - ck.adam_step;
   }
-  MetricsLog log(metrics_path(), res.resumed_from > 0 ? std::optional<uint64_t>(res.resumed_from) : std::nullopt);
+  // Lines past the checkpoint (or all of them, on a fresh start after a crash before the first
+  // checkpoint) describe training that is about to be redone.
+  MetricsLog log(metrics_path(), res.resumed_from);
 
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
