@@ -133,21 +133,29 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   file.commit();
 }
 
+// Two passes over one open descriptor: the first checks size and checksum in 1 MiB pieces, the
+// second reads sections straight into their vectors, so peak memory is one copy of the state
+// rather than two. Both passes see the same bytes even if a new checkpoint is renamed over
+// `path` meanwhile, because the open file keeps the old inode.
 Checkpoint load_checkpoint(const std::string& path, std::optional<uint64_t> expected_params) {
   auto fail = [&](const std::string& what) -> CheckpointError { return CheckpointError(path + ": " + what); };
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw fail("cannot open checkpoint (" + std::string(std::strerror(errno)) + ")");
   const uint64_t size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
-  std::vector<uint8_t> buf(size);
-  if (size && !in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(size))) throw fail("read error");
+  auto read = [&](void* dst, uint64_t n) {
+    if (n && !in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n))) throw fail("read error");
+  };
 
-  if (size < sizeof kMagic || std::memcmp(buf.data(), kMagic, sizeof kMagic) != 0)
+  char magic[sizeof kMagic] = {};
+  read(magic, std::min<uint64_t>(size, sizeof magic));
+  if (size < sizeof kMagic || std::memcmp(magic, kMagic, sizeof kMagic) != 0)
     throw fail(size < sizeof kMagic ? "checkpoint truncated (" + std::to_string(size) + " bytes)"
                                     : "not a scalinglab checkpoint (bad magic)");
   if (size < kHeaderBytes + kTrailerBytes) throw fail("checkpoint truncated (" + std::to_string(size) + " bytes)");
   Header h;
-  std::memcpy(&h, buf.data(), sizeof h);
+  in.seekg(0);
+  read(&h, sizeof h);
   if (h.version != kVersion)
     throw fail("checkpoint format version " + std::to_string(h.version) + " is not supported (this build reads " +
                std::to_string(kVersion) + ")");
@@ -155,62 +163,76 @@ Checkpoint load_checkpoint(const std::string& path, std::optional<uint64_t> expe
     throw fail("checkpoint truncated (" + std::to_string(size) + " of " + std::to_string(h.file_size) + " bytes)");
   if (size > h.file_size)
     throw fail("checkpoint has " + std::to_string(size - h.file_size) + " unexpected trailing bytes");
-  uint32_t stored_crc;
-  std::memcpy(&stored_crc, buf.data() + size - kTrailerBytes, 4);
-  uint32_t crc = crc_update(static_cast<uint32_t>(::crc32(0, nullptr, 0)), buf.data(), size - kTrailerBytes);
-  if (crc != stored_crc) throw fail("checkpoint checksum mismatch (file is corrupted)");
+
+  const uint64_t end = size - kTrailerBytes;
+  {
+    in.seekg(0);
+    std::vector<char> piece(1 << 20);
+    uint32_t crc = static_cast<uint32_t>(::crc32(0, nullptr, 0));
+    for (uint64_t done = 0; done < end;) {
+      uint64_t n = std::min<uint64_t>(piece.size(), end - done);
+      read(piece.data(), n);
+      crc = crc_update(crc, piece.data(), n);
+      done += n;
+    }
+    uint32_t stored_crc;
+    read(&stored_crc, 4);
+    if (crc != stored_crc) throw fail("checkpoint checksum mismatch (file is corrupted)");
+  }
 
   // The checksum passed, so a layout problem below means a writer bug or a hand-made file.
-  std::map<uint32_t, std::pair<const uint8_t*, uint64_t>> sections;
-  uint64_t pos = kHeaderBytes;
-  const uint64_t end = size - kTrailerBytes;
-  for (uint32_t i = 0; i < h.n_sections; ++i) {
-    if (end - pos < kSectionHeaderBytes) throw fail("section table runs past the end of the file");
-    SectionHeader sh;
-    std::memcpy(&sh, buf.data() + pos, sizeof sh);
-    pos += kSectionHeaderBytes;
-    if (sh.bytes > end - pos) throw fail("section " + tag_name(sh.tag) + " runs past the end of the file");
-    sections[sh.tag] = {buf.data() + pos, sh.bytes};
-    pos += sh.bytes;
-  }
-  if (pos != end) throw fail("sections do not fill the file");
-  auto get = [&](uint32_t t, std::optional<uint64_t> want) {
-    auto it = sections.find(t);
-    if (it == sections.end()) throw fail("missing section " + tag_name(t));
-    if (want && it->second.second != *want)
-      throw fail("section " + tag_name(t) + " has " + std::to_string(it->second.second) + " bytes, expected " +
-                 std::to_string(*want));
-    return it->second;
-  };
-
   const uint64_t n = h.n_params;
   if (expected_params && *expected_params != n)
     throw fail("checkpoint has " + std::to_string(n) + " parameters but the model has " +
                std::to_string(*expected_params) + " (different model config?)");
   Checkpoint c;
-  auto conf = get(kConf, std::nullopt);
-  c.config_json.assign(reinterpret_cast<const char*>(conf.first), conf.second);
-  auto stat = get(kStat, 32);
-  std::memcpy(&c.step, stat.first, 8);
-  std::memcpy(&c.tokens_seen, stat.first + 8, 8);
-  std::memcpy(&c.adam_step, stat.first + 16, 8);
-  std::memcpy(&c.elapsed_s, stat.first + 24, 8);
-  auto floats = [&](uint32_t t, std::vector<float>& out) {
-    auto s = get(t, n * sizeof(float));
-    out.resize(n);
-    std::memcpy(out.data(), s.first, s.second);
+  std::map<uint32_t, std::string> small;  // every section but the three parameter-sized ones
+  std::map<uint32_t, std::vector<float>*> big = {{kParm, &c.params}, {kAdmm, &c.adam_m}, {kAdmv, &c.adam_v}};
+  std::map<uint32_t, bool> seen;
+  in.seekg(kHeaderBytes);
+  uint64_t pos = kHeaderBytes;
+  for (uint32_t i = 0; i < h.n_sections; ++i) {
+    if (end - pos < kSectionHeaderBytes) throw fail("section table runs past the end of the file");
+    SectionHeader sh;
+    read(&sh, sizeof sh);
+    pos += kSectionHeaderBytes;
+    if (sh.bytes > end - pos) throw fail("section " + tag_name(sh.tag) + " runs past the end of the file");
+    if (auto it = big.find(sh.tag); it != big.end()) {
+      if (sh.bytes != n * sizeof(float))
+        throw fail("section " + tag_name(sh.tag) + " has " + std::to_string(sh.bytes) + " bytes, expected " +
+                   std::to_string(n * sizeof(float)));
+      it->second->resize(n);
+      read(it->second->data(), sh.bytes);
+    } else {
+      std::string& dst = small[sh.tag];
+      dst.resize(sh.bytes);
+      read(dst.data(), sh.bytes);
+    }
+    seen[sh.tag] = true;
+    pos += sh.bytes;
+  }
+  if (pos != end) throw fail("sections do not fill the file");
+  for (uint32_t t : {kConf, kStat, kParm, kAdmm, kAdmv, kSamp, kRngs, kTens})
+    if (!seen[t]) throw fail("missing section " + tag_name(t));
+  auto fixed = [&](uint32_t t, uint64_t want) -> const char* {
+    const std::string& b = small[t];
+    if (b.size() != want)
+      throw fail("section " + tag_name(t) + " has " + std::to_string(b.size()) + " bytes, expected " + std::to_string(want));
+    return b.data();
   };
-  floats(kParm, c.params);
-  floats(kAdmm, c.adam_m);
-  floats(kAdmv, c.adam_v);
-  auto samp = get(kSamp, 16);
-  std::memcpy(&c.sampler.seed, samp.first, 8);
-  std::memcpy(&c.sampler.batch_size, samp.first + 8, 4);
-  std::memcpy(&c.sampler.ctx, samp.first + 12, 4);
-  auto rng = get(kRngs, std::nullopt);
-  c.rng_state.assign(rng.first, rng.first + rng.second);
-  auto tens = get(kTens, std::nullopt);
-  auto j = nlohmann::json::parse(tens.first, tens.first + tens.second, nullptr, false);
+
+  c.config_json = std::move(small[kConf]);
+  const char* stat = fixed(kStat, 32);
+  std::memcpy(&c.step, stat, 8);
+  std::memcpy(&c.tokens_seen, stat + 8, 8);
+  std::memcpy(&c.adam_step, stat + 16, 8);
+  std::memcpy(&c.elapsed_s, stat + 24, 8);
+  const char* samp = fixed(kSamp, 16);
+  std::memcpy(&c.sampler.seed, samp, 8);
+  std::memcpy(&c.sampler.batch_size, samp + 8, 4);
+  std::memcpy(&c.sampler.ctx, samp + 12, 4);
+  c.rng_state.assign(small[kRngs].begin(), small[kRngs].end());
+  auto j = nlohmann::json::parse(small[kTens], nullptr, false);
   if (j.is_discarded() || !j.is_array()) throw fail("section TENS is not a JSON array");
   try {
     for (const auto& t : j)
