@@ -59,11 +59,11 @@ void run_demo(const DemoArgs& a) {
               << fmt_ci(c.loss) << "  (truth: N_opt " << fmt(fit::chinchilla_n_opt(t, c.compute), 3) << ")\n";
   if (r.holdout) {
     int inside = 0;
-    for (const auto& h : r.holdout->rows) inside += h.inside_ci95 ? 1 : 0;
+    for (const auto& h : r.holdout->rows) inside += h.inside_pi95 ? 1 : 0;
     std::cout << "\nholdout: fitted without the largest budget (" << fmt(r.holdout->rows[0].c, 2)
               << " FLOPs), its " << r.holdout->k << " runs are predicted with mean |rel err| "
               << fmt(100 * r.holdout->mean_abs_rel_error, 3) << "% (max " << fmt(100 * r.holdout->max_abs_rel_error, 3)
-              << "%), " << inside << "/" << r.holdout->k << " inside the 95% interval\n";
+              << "%), " << inside << "/" << r.holdout->k << " inside their 95% prediction interval\n";
   }
   for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
   std::cout << "\nwrote " << a.out << "/fit.json in " << fmt(r.wall_s, 3) << " s  (try: scalinglab predict --law "

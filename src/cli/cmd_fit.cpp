@@ -28,6 +28,7 @@ struct FitArgs {
   fit::FitOptions options;
   std::vector<double> at_compute;
   std::vector<std::string> at_points;
+  std::vector<std::string> compare;
 };
 
 io::TableFormat parse_format(const std::string& f) {
@@ -87,11 +88,12 @@ void print_report(const fit::FitReport& r) {
     std::cout << "\nholdout  refit without the " << r.holdout->k << " largest-compute runs (" << r.holdout->train_points
               << " left):\n";
     std::cout << pad("line", 6) << pad("C", 11) << pad("actual", 9) << pad("predicted", 11) << pad("rel err", 9)
-              << "95% interval\n";
+              << pad("95% CI (law)", 22) << "95% PI (one run)\n";
     for (const auto& h : r.holdout->rows)
       std::cout << pad(std::to_string(h.line), 6) << pad(fmt(h.c, 3), 11) << pad(fmt(h.actual, 4), 9)
                 << pad(fmt(h.predicted.value, 4), 11) << pad(fmt(100 * h.rel_error, 2) + "%", 9)
-                << fmt_ci(h.predicted) << (h.inside_ci95 ? "" : "  (outside)") << "\n";
+                << pad(fmt_ci(h.predicted), 22) << "[" << fmt(h.pi95.lo) << ", " << fmt(h.pi95.hi) << "]"
+                << (h.inside_pi95 ? "" : "  (outside)") << "\n";
     std::cout << "mean |rel err| " << fmt(100 * r.holdout->mean_abs_rel_error, 3) << "%\n";
   }
   for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
@@ -163,6 +165,37 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
   return fit::to_json(r);
 }
 
+// Several laws on the same runs, ranked by AIC (and, with --holdout-top-compute, by the error of
+// the held-out predictions, the check that matters for extrapolation).
+void run_compare(const FitArgs& a, const fit::Dataset& data) {
+  nlohmann::json out = nlohmann::json::array();
+  std::vector<std::pair<std::string, fit::FitReport>> fits;
+  for (const auto& name : a.compare) {
+    std::unique_ptr<fit::Law> law;
+    try {
+      law = fit::make_law(name, {a.irreducible});
+      fits.emplace_back(name, fit::fit(*law, data, a.options));
+    } catch (const std::invalid_argument& e) {
+      if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
+      continue;
+    }
+    out.push_back(fit::to_json(fits.back().second));
+  }
+  if (fits.empty()) throw UsageError("no law in --compare could be fitted to " + data.source);
+  double best_aic = INFINITY;
+  for (const auto& f : fits) best_aic = std::min(best_aic, f.second.quality.aic);
+  if (a.json_out != "-" && !a.quiet) {
+    std::cout << "\n" << pad("law", 12) << pad("params", 8) << pad("R^2(log)", 10) << pad("RMSE(log)", 11)
+              << pad("AIC", 10) << pad("dAIC", 8) << pad("BIC", 10) << "holdout |rel err|\n";
+    for (const auto& [name, r] : fits)
+      std::cout << pad(name, 12) << pad(std::to_string(r.quality.parameters), 8) << pad(fmt(r.quality.r2_log, 5), 10)
+                << pad(fmt(r.quality.rmse_log, 3), 11) << pad(fmt(r.quality.aic, 5), 10)
+                << pad(fmt(r.quality.aic - best_aic, 3), 8) << pad(fmt(r.quality.bic, 5), 10)
+                << (r.holdout ? fmt(100 * r.holdout->mean_abs_rel_error, 3) + "%" : std::string("-")) << "\n";
+  }
+  if (!a.json_out.empty()) io::write_file_atomic(a.json_out, nlohmann::json{{"comparison", out}}.dump(2) + "\n");
+}
+
 void run_fit(FitArgs& a) {
   if (a.min_n > 0) a.filters.min_n = a.min_n;
   if (a.max_n > 0) a.filters.max_n = a.max_n;
@@ -181,6 +214,12 @@ void run_fit(FitArgs& a) {
     return;
   }
   fit::Dataset data = fit::load_runs(table, a.columns, a.filters);
+  if (!a.compare.empty()) {
+    a.options.bootstrap = std::min(a.options.bootstrap, 200);  // ranking needs no fine intervals
+    a.options.progress = false;
+    run_compare(a, data);
+    return;
+  }
   std::unique_ptr<fit::Law> law;
   try {
     law = fit::make_law(a.law, {a.irreducible});
@@ -230,6 +269,9 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--c-tolerance", a->c_tolerance, "approach 2: runs within this relative compute share a budget")
       ->capture_default_str();
   cmd->add_option("--law", a->law, "chinchilla | kaplan-n | kaplan-d | kaplan-c | kaplan-nd | power")
+      ->check(CLI::IsMember(fit::law_names()));
+  cmd->add_option("--compare", a->compare, "fit these laws to the same runs and rank them (AIC, BIC, holdout)")
+      ->delimiter(',')
       ->check(CLI::IsMember(fit::law_names()));
   cmd->add_option("--method", a->method, "lbfgs (multi-start, all parameters) | varpro (NNLS for E, A, B)")
       ->check(CLI::IsMember({"lbfgs", "varpro"}));

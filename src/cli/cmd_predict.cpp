@@ -30,6 +30,7 @@ void run_predict(const PredictArgs& a) {
                        " (or two of --n, --d, --c)");
   }
   fit::Estimate e = fit::predict_loss(*f.law, f.theta, f.bootstrap_theta, at);
+  fit::Interval pi = fit::prediction_interval(*f.law, f.bootstrap_theta, f.log_residuals, at);
   auto warning = fit::extrapolation_warning(at.c, f.range, "this prediction");
   if (a.json) {
     nlohmann::json j = {{"law", f.law->name()},
@@ -39,6 +40,7 @@ void run_predict(const PredictArgs& a) {
                         {"loss", e.value},
                         {"se", std::isfinite(e.se) ? nlohmann::json(e.se) : nlohmann::json(nullptr)},
                         {"ci95", e.has_interval() ? nlohmann::json::array({e.lo, e.hi}) : nlohmann::json(nullptr)},
+                        {"pi95", std::isfinite(pi.lo) ? nlohmann::json::array({pi.lo, pi.hi}) : nlohmann::json(nullptr)},
                         {"orders_past_data", fit::orders_past(at.c, f.range)},
                         {"warnings", warning ? nlohmann::json::array({*warning}) : nlohmann::json::array()}};
     std::cout << j.dump(2) << "\n";
@@ -46,8 +48,11 @@ void run_predict(const PredictArgs& a) {
   }
   std::cout << "law " << f.law->name() << " at N " << fmt(at.n, 4) << ", D " << fmt(at.d, 4) << ", C " << fmt(at.c, 4)
             << ": loss " << fmt(e.value, 5);
-  if (e.has_interval()) std::cout << "  95% interval " << fmt_ci(e) << " (" << f.bootstrap_theta.size() << " bootstrap fits)";
+  if (e.has_interval()) std::cout << "  95% interval of the law " << fmt_ci(e) << " (" << f.bootstrap_theta.size() << " bootstrap fits)";
   std::cout << "\n";
+  if (std::isfinite(pi.lo))
+    std::cout << "a single run of this size is expected in [" << fmt(pi.lo) << ", " << fmt(pi.hi)
+              << "] (95%, adding the fit's run-to-run scatter)\n";
   if (warning) std::cout << "warning: " << *warning << "\n";
 }
 

@@ -169,3 +169,19 @@ TEST(Cli, ApproachOneOnTrainingCurves) {
   nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
   EXPECT_NEAR(j["a"]["value"].get<double>(), 0.28 / 0.62, 0.03);
 }
+
+TEST(Cli, CompareRanksTheGeneratingLawFirst) {
+  std::string json_path = temp_file("cmp.json", "");
+  Result r = run("fit " + std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv --compare "
+                 "kaplan-c,chinchilla,kaplan-nd --irreducible --bootstrap 20 --json " + json_path);
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
+  ASSERT_EQ(j["comparison"].size(), 3u);
+  double aic_chinchilla = 0, best_other = 1e300;
+  for (const auto& f : j["comparison"]) {
+    double aic = f["quality"]["aic"].get<double>();
+    if (f["law"] == "chinchilla") aic_chinchilla = aic;
+    else best_other = std::min(best_other, aic);
+  }
+  EXPECT_LT(aic_chinchilla, best_other - 10);
+}

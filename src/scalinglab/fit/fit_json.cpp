@@ -79,7 +79,8 @@ json to_json(const FitReport& r) {
   json at_p = json::array();
   for (const auto& p : r.at_points)
     at_p.push_back({{"N", num(p.n)}, {"D", num(p.d)}, {"C", num(p.c)}, {"x", num(p.x)},
-                    {"orders_past_data", p.orders_past_data}, {"loss", to_json(p.loss)}});
+                    {"orders_past_data", p.orders_past_data}, {"loss", to_json(p.loss)},
+                    {"pi95", json::array({num(p.pi95.lo), num(p.pi95.hi)})}});
   derived["at_point"] = at_p;
   j["derived"] = derived;
 
@@ -88,7 +89,9 @@ json to_json(const FitReport& r) {
     for (const auto& h : r.holdout->rows)
       rows.push_back({{"line", h.line}, {"N", num(h.n)}, {"D", num(h.d)}, {"C", num(h.c)}, {"actual", h.actual},
                       {"predicted", to_json(h.predicted)}, {"rel_error", h.rel_error},
-                      {"orders_past_data", h.orders_past_data}, {"inside_ci95", h.inside_ci95}});
+                      {"pi95", json::array({num(h.pi95.lo), num(h.pi95.hi)})},
+                      {"orders_past_data", h.orders_past_data}, {"inside_ci95", h.inside_ci95},
+                      {"inside_pi95", h.inside_pi95}});
     j["holdout"] = {{"k", r.holdout->k}, {"train_points", r.holdout->train_points}, {"runs", rows},
                     {"mean_abs_rel_error", num(r.holdout->mean_abs_rel_error)},
                     {"max_abs_rel_error", num(r.holdout->max_abs_rel_error)}};
@@ -142,6 +145,9 @@ LoadedFit load_fit(const std::string& path) {
       f.bootstrap_theta.push_back(s.get<std::vector<double>>());
     }
   }
+  if (d.contains("residuals") && d["residuals"].is_array())
+    for (const auto& r : d["residuals"])
+      if (r.contains("log_residual") && r["log_residual"].is_number()) f.log_residuals.push_back(r["log_residual"].get<double>());
   if (d.contains("data_range")) {
     const json& r = d["data_range"];
     f.range.n = range_from(r.value("N", json()));

@@ -15,6 +15,7 @@ struct LoadedFit {
   std::unique_ptr<Law> law;
   std::vector<double> theta;
   std::vector<std::vector<double>> bootstrap_theta;
+  std::vector<double> log_residuals;
   DataRange range;
   nlohmann::json document;
 };

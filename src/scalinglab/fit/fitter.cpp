@@ -130,6 +130,24 @@ Estimate predict_loss(const Law& law, const std::vector<double>& theta,
   return summarize(std::exp(law.log_predict(theta.data(), p, nullptr)), std::move(reps));
 }
 
+Interval prediction_interval(const Law& law, const std::vector<std::vector<double>>& bootstrap_theta,
+                             const std::vector<double>& log_residuals, const Run& at) {
+  Interval iv;
+  if (bootstrap_theta.size() < 2 || log_residuals.empty()) return iv;
+  LogPoint p = log_point(at);
+  // Pair every replicate with residuals in a fixed stride pattern (deterministic, and over many
+  // replicates every residual is used about equally often).
+  std::vector<double> draws;
+  const size_t per = std::max<size_t>(1, 2000 / bootstrap_theta.size());
+  for (size_t b = 0; b < bootstrap_theta.size(); ++b) {
+    double mean = law.log_predict(bootstrap_theta[b].data(), p, nullptr);
+    for (size_t j = 0; j < per; ++j) draws.push_back(std::exp(mean - log_residuals[(b * 7919 + j * 104729) % log_residuals.size()]));
+  }
+  iv.lo = quantile(draws, 0.025);
+  iv.hi = quantile(draws, 0.975);
+  return iv;
+}
+
 FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   Problem problem = make_problem(law, data);
@@ -280,7 +298,10 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     rep.at_compute.push_back(cp);
   }
   for (const Run& r : layout.at_points) {
-    PointPrediction pp{r.n, r.d, r.c, r.x, orders_past(r.c, rep.range), est[pos++]};
+    PointPrediction pp{r.n, r.d, r.c, r.x, orders_past(r.c, rep.range), est[pos++], {}};
+    std::vector<double> log_res;
+    for (const auto& x : rep.residuals) log_res.push_back(x.log_residual);
+    pp.pi95 = prediction_interval(law, rep.bootstrap_theta, log_res, r);
     if (auto w = extrapolation_warning(r.c, rep.range, "the loss prediction")) rep.warnings.push_back(*w);
     rep.at_points.push_back(pp);
   }
@@ -314,9 +335,11 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
       row.c = held[i].c;
       row.actual = held[i].loss;
       row.predicted = sub.at_points[i].loss;
+      row.pi95 = sub.at_points[i].pi95;
       row.rel_error = (row.predicted.value - row.actual) / row.actual;
       row.orders_past_data = sub.at_points[i].orders_past_data;
       row.inside_ci95 = row.predicted.has_interval() && row.actual >= row.predicted.lo && row.actual <= row.predicted.hi;
+      row.inside_pi95 = row.pi95.contains(row.actual);
       sum_abs += std::fabs(row.rel_error);
       max_abs = std::max(max_abs, std::fabs(row.rel_error));
       h.rows.push_back(row);

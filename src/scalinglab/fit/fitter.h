@@ -59,19 +59,28 @@ struct ComputePrediction {
   Estimate n_opt, d_opt, tokens_per_param, loss;
 };
 
+// 95% interval for the loss of one new run: parameter uncertainty (bootstrap replicates) plus
+// run-to-run scatter (the fit's log residuals added to the replicates' predictions).
+struct Interval {
+  double lo = NAN, hi = NAN;
+  bool contains(double v) const { return v >= lo && v <= hi; }
+};
+
 struct PointPrediction {
   double n = 0, d = 0, c = 0, x = 0;
   double orders_past_data = 0;
-  Estimate loss;
+  Estimate loss;  // the law's expected loss; ci95 is parameter uncertainty only
+  Interval pi95;  // where a single new run is expected to land
 };
 
 struct HoldoutRow {
   long line = 0;
   double n = 0, d = 0, c = 0, actual = 0;
   Estimate predicted;
+  Interval pi95;
   double rel_error = 0;  // (predicted − actual)/actual
   double orders_past_data = 0;
-  bool inside_ci95 = false;
+  bool inside_ci95 = false, inside_pi95 = false;
 };
 
 struct Holdout {
@@ -114,6 +123,9 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options);
 // Predictions from a fitted law (θ plus bootstrap replicates) at arbitrary inputs.
 Estimate predict_loss(const Law& law, const std::vector<double>& theta,
                       const std::vector<std::vector<double>>& bootstrap_theta, const Run& at);
+
+Interval prediction_interval(const Law& law, const std::vector<std::vector<double>>& bootstrap_theta,
+                             const std::vector<double>& log_residuals, const Run& at);
 
 // Orders of magnitude of compute past the data, and the warning text when beyond 2.
 double orders_past(double compute, const DataRange& range);
