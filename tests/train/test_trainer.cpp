@@ -208,7 +208,10 @@ TEST(Trainer, NonFiniteGradientsAreSkippedNotApplied) {
     if (++call == 3) g[0] = NAN;
     return l;
   };
-  auto res = Trainer(config(d.path / "run", 10), corpus, kTable, p, h).run([] { return false; });
+  auto cfg = config(d.path / "run", 10);
+  cfg.divergence.max_nonfinite_steps = 1;  // tolerate one bad step
+  auto res = Trainer(cfg, corpus, kTable, p, h).run([] { return false; });
+  EXPECT_FALSE(res.diverged);
   EXPECT_EQ(res.skipped_steps, 1u);
   for (float x : p) ASSERT_TRUE(std::isfinite(x));
   EXPECT_EQ(load_checkpoint((d.path / "run" / "checkpoint.bin").string()).adam_step, 9u);
@@ -227,4 +230,46 @@ TEST(Trainer, ContextLongerThanValidationSplitFailsUpFront) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("val.tok has 4096"), std::string::npos) << e.what();
   }
+}
+
+TEST(Trainer, NonFiniteLossEndsTheRunAsDiverged) {
+  TempDir d;
+  std::ofstream(d.path / "text.txt") << structured_text(200000);
+  auto corpus = data::Corpus::build_or_open((d.path / "text.txt").string(), (d.path / "cache").string());
+  std::vector<float> p(kV * kV + kV, 0.0f);
+  int call = 0;
+  ModelHooks h = hooks();
+  h.loss_and_grad = [&](const float* params, const int32_t* b, uint32_t rows, uint32_t ctx, float* g) {
+    double l = bigram(params, b, rows, ctx, g);
+    return ++call == 4 ? NAN : l;
+  };
+  auto res = Trainer(config(d.path / "run", 10), corpus, kTable, p, h).run([] { return false; });
+  EXPECT_TRUE(res.diverged);
+  EXPECT_EQ(res.step, 4u);
+  EXPECT_NE(res.message.find("non-finite loss at step 4"), std::string::npos) << res.message;
+  EXPECT_FALSE(fs::exists(d.path / "run" / "checkpoint.bin"));  // the broken state is not saved
+}
+
+TEST(Trainer, LossSpikeEndsTheRunAsDiverged) {
+  TempDir d;
+  std::ofstream(d.path / "text.txt") << structured_text(200000);
+  auto corpus = data::Corpus::build_or_open((d.path / "text.txt").string(), (d.path / "cache").string());
+  std::vector<float> p(kV * kV + kV, 0.0f);
+  int call = 0;
+  ModelHooks h = hooks();
+  h.loss_and_grad = [&](const float* params, const int32_t* b, uint32_t rows, uint32_t ctx, float* g) {
+    double l = bigram(params, b, rows, ctx, g);
+    return ++call >= 30 ? 10 * l : l;  // the loss jumps tenfold at step 30
+  };
+  auto cfg = config(d.path / "run", 60);
+  auto res = Trainer(cfg, corpus, kTable, p, h).run([] { return false; });
+  EXPECT_TRUE(res.diverged);
+  EXPECT_EQ(res.step, 30u);
+  EXPECT_NE(res.message.find("spiked"), std::string::npos) << res.message;
+  // Disabled, the same run completes.
+  std::vector<float> q(kV * kV + kV, 0.0f);
+  call = 0;
+  cfg.divergence.spike_factor = 0;
+  cfg.run_dir = (d.path / "run2").string();
+  EXPECT_FALSE(Trainer(cfg, corpus, kTable, q, h).run([] { return false; }).diverged);
 }

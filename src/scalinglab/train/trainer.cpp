@@ -100,6 +100,7 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
   // Train loss is averaged over the steps since the last log line: one step's loss is too noisy.
   double loss_sum = 0;
   uint64_t loss_n = 0;
+  double ema = NAN, best_ema = INFINITY;  // smoothed train loss for the spike test
 
   while (res.step < total) {
     const uint64_t s = res.step;
@@ -110,15 +111,42 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
     double lr = learning_rate(cfg_.schedule, s);
     // A non-finite gradient would poison every parameter through AdamW's moments; skip the
     // update (the batch is still consumed, so data order stays a function of the step).
-    if (std::isfinite(norm) && std::isfinite(loss))
+    const bool finite = std::isfinite(norm) && std::isfinite(loss);
+    if (finite)
       opt.step(params_.data(), grads.data(), lr);
     else
       ++res.skipped_steps;
+    char why[160] = "";
+    if (!finite && res.skipped_steps > cfg_.divergence.max_nonfinite_steps) {
+      std::snprintf(why, sizeof why, "non-finite %s at step %llu", std::isfinite(loss) ? "gradient" : "loss",
+                    static_cast<unsigned long long>(s + 1));
+    } else if (finite) {
+      ema = std::isnan(ema) ? loss : 0.9 * ema + 0.1 * loss;
+      if (s >= cfg_.divergence.spike_after_steps && cfg_.divergence.spike_factor > 0 &&
+          loss > cfg_.divergence.spike_factor * best_ema)
+        std::snprintf(why, sizeof why, "loss spiked to %.4g at step %llu, %.3gx the best smoothed loss %.4g", loss,
+                      static_cast<unsigned long long>(s + 1), loss / best_ema, best_ema);
+      best_ema = std::min(best_ema, ema);
+    }
     res.step = s + 1;
     res.tokens += tokens_per_step;
     loss_sum += loss;
     ++loss_n;
 
+    if (why[0]) {
+      MetricsRow row;
+      row.step = res.step;
+      row.tokens = res.tokens;
+      row.flops = cfg_.flops_per_token * static_cast<double>(res.tokens);
+      row.train_loss = loss;
+      row.lr = lr;
+      row.grad_norm = norm;
+      row.elapsed_s = elapsed();
+      log.append(row);
+      res.diverged = true;
+      res.message = why;
+      break;
+    }
     const bool last = res.step == total;
     const bool stopping = !last && stop && stop();
     const bool do_eval = last || (cfg_.eval_every > 0 && res.step % cfg_.eval_every == 0);

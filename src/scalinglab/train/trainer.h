@@ -17,6 +17,16 @@
 
 namespace scalinglab::train {
 
+// When a run has diverged: a non-finite loss or gradient beyond `max_nonfinite_steps` skipped
+// updates, or a training loss above `spike_factor` times the best smoothed loss so far (after
+// `spike_after_steps`, so the noisy start does not count). The run then ends with
+// TrainResult::diverged and a message, and no checkpoint of the broken state is written.
+struct DivergenceConfig {
+  uint64_t max_nonfinite_steps = 0;
+  double spike_factor = 3.0;  // <= 0 disables the spike test
+  uint64_t spike_after_steps = 20;
+};
+
 struct TrainerConfig {
   uint32_t batch_size = 8;
   uint32_t ctx = 128;
@@ -28,6 +38,7 @@ struct TrainerConfig {
   uint64_t eval_every = 100;  // validation loss every this many steps (and at the last); 0: last only
   uint64_t eval_windows = 0;  // validation windows per evaluation; 0: the whole split
   uint64_t checkpoint_every = 0;  // 0: only at the end and on interruption
+  DivergenceConfig divergence;
   double flops_per_token = 0;     // training FLOPs per token from the model (e.g. 6N, Kaplan et al. 2020)
   std::string run_dir;            // holds checkpoint.bin and metrics.jsonl; created if missing
   std::string config_json;        // recorded in checkpoints for provenance
@@ -49,6 +60,8 @@ struct TrainResult {
   uint64_t resumed_from = 0;     // step of the checkpoint this call started from; 0 for a fresh run
   uint64_t skipped_steps = 0;    // steps with a non-finite gradient norm, not applied
   bool stopped = false;          // stop() asked to end early; a checkpoint was written
+  bool diverged = false;         // see DivergenceConfig; `message` says why
+  std::string message;
   std::optional<double> final_eval_loss;
 };
 
