@@ -358,9 +358,10 @@ TEST(Kernels, Residual) {
 }
 
 TEST(Kernels, ReductionsDoNotDependOnThreadCount) {
-  // The kernels with cross-row sums (parameter gradients, scatter-adds, attention's dk/dv) are
-  // written so each sum runs in a fixed order whatever the thread count; check 1 vs 2 vs 3.
-  const int B = 3, T = 9, C = 40, NH = 4, V = 6, N = B * T;
+  // The kernels with cross-row sums (parameter gradients, scatter-adds, attention's dk/dv) and
+  // the blocked sgemm calls are written so each sum runs in a fixed order whatever the thread
+  // count; check 1 vs 2 vs 3. N > 128 rows so the matmul spans several row blocks.
+  const int B = 3, T = 60, C = 40, NH = 4, V = 6, N = B * T;
   std::vector<std::int32_t> tok(N);
   for (int i = 0; i < N; ++i) tok[i] = (i * 7) % V;
   const FVec x = randn(N * C, 22), wt = randn(C, 23, 0.1, 1.0), dout = randn(N * C, 24), qkv = randn(N * 3 * C, 25);
@@ -371,13 +372,16 @@ TEST(Kernels, ReductionsDoNotDependOnThreadCount) {
     const int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
     FVec dx(N * C, 0.f), dw(C, 0.f), db(C, 0.f), dwte(V * C, 0.f), dwpe(T * C, 0.f), dqkv(N * 3 * C, 0.f), dbias(C, 0.f);
+    FVec mm(N * 3 * C), mdx(N * C, 0.f), mdw(3 * C * C, 0.f);
+    k::matmul_forward(mm.data(), x.data(), qkv.data(), wt.data(), N, C, 3 * C);  // any [3C,C] buffer as weight
+    k::matmul_backward(mdx.data(), mdw.data(), nullptr, qkv.data(), x.data(), qkv.data(), N, C, 3 * C);
     k::layernorm_backward(dx.data(), dw.data(), db.data(), dout.data(), x.data(), wt.data(), mean.data(), rstd.data(), N,
                           C);
     k::encoder_backward(dwte.data(), dwpe.data(), dout.data(), tok.data(), B, T, C);
     k::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH);
     k::matmul_backward(nullptr, nullptr, dbias.data(), dout.data(), x.data(), wt.data(), N, C, C);
     omp_set_num_threads(saved);
-    return std::vector<FVec>{dx, dw, db, dwte, dwpe, dqkv, dbias};
+    return std::vector<FVec>{dx, dw, db, dwte, dwpe, dqkv, dbias, mm, mdx, mdw};
   };
   const auto one = run(1);
   EXPECT_EQ(run(2), one);

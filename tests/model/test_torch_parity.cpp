@@ -1,7 +1,9 @@
 // The C++ model against an independent PyTorch implementation (torch_reference.py) run in
-// float64 on the exact same weights and batch: the mean loss must agree to 1e-5 relative and
-// every parameter gradient to 1e-4 relative (‖g_cpp - g_torch‖ / ‖g_torch‖). Skipped when
-// /usr/bin/python3 cannot import torch.
+// float64 on the exact same weights and batch. The brief asked for 1e-5 relative on the loss and
+// 1e-4 on every gradient (‖g_cpp - g_torch‖ / ‖g_torch‖); the fp32 C++ model measures ~1e-7 and
+// ~1e-6, and an eps of 1e-4 instead of 1e-5 in a single LayerNorm already moves a gradient by
+// 8e-5, so the bounds here are 10x the measured error: 1e-6 (loss) and 1e-5 (gradients).
+// Skipped when /usr/bin/python3 cannot import torch.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,7 +68,7 @@ void check_parity(const GptConfig& c, int B, int T, bool randomized) {
 
   const TensorFile ref = scalinglab::model::read_tensor_file(tmp / "out.bin");
   const double ref_loss = ref.meta.at("loss").get<double>();
-  EXPECT_NEAR(loss, ref_loss, 1e-5 * std::abs(ref_loss)) << "C++ " << loss << " vs torch " << ref_loss;
+  EXPECT_NEAR(loss, ref_loss, 1e-6 * std::abs(ref_loss)) << "C++ " << loss << " vs torch " << ref_loss;
   double worst = 0;
   std::string worst_name;
   for (const auto& t : m.tensors()) {
@@ -80,7 +82,7 @@ void check_parity(const GptConfig& c, int B, int T, bool randomized) {
     }
     ASSERT_GT(den, 0.0) << t.name << ": reference gradient is all zero";
     const double rel = std::sqrt(num / den);
-    EXPECT_LT(rel, 1e-4) << t.name;
+    EXPECT_LT(rel, 1e-5) << t.name;
     if (rel > worst) worst = rel, worst_name = t.name;
   }
   std::printf("[parity] %s B=%d T=%d: loss C++ %.9g torch(f64) %.9g (rel %.2e); worst gradient %s rel %.2e\n",
