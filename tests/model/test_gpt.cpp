@@ -138,6 +138,27 @@ TEST(Gpt, DeterministicAndGradientsAccumulate) {
   for (std::size_t i = 0; i < ra.second.size(); ++i) ASSERT_NEAR(a.grads()[i], 2 * ra.second[i], 1e-6 + 1e-5 * std::abs(ra.second[i])) << i;
 }
 
+TEST(Gpt, BitIdenticalAcrossThreadCounts) {
+  // Stronger than the contract (same thread count → same bits): every kernel fixes its
+  // summation order independently of the thread count, so 1, 2 and 3 threads must agree exactly.
+  const GptConfig c{37, 64, 32, 2, 4, false};
+  const int B = 5, T = 64;  // 320 rows: several 128-row matmul blocks
+  const auto tok = random_ids(B * T, c.vocab, 3), tgt = random_ids(B * T, c.vocab, 4);
+  auto run = [&](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    Gpt m(c, 8);
+    randomize(m, 9);
+    const float loss = m.forward(tok.data(), tgt.data(), B, T);
+    m.backward();
+    omp_set_num_threads(saved);
+    return std::pair<float, std::vector<float>>{loss, {m.grads().begin(), m.grads().end()}};
+  };
+  const auto one = run(1);
+  EXPECT_EQ(run(2), one);
+  EXPECT_EQ(run(3), one);
+}
+
 TEST(Gpt, BatchRowsAreIndependentAndShapesCanShrink) {
   // A smaller (B,T) after a larger one reuses the activation memory with a new plan; rows of a
   // batch must not influence each other, and a prefix of a sequence must not see its suffix.

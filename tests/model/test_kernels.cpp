@@ -18,6 +18,7 @@
 #include "scalinglab/kernels/cpu/matmul.h"
 #include "scalinglab/kernels/cpu/residual.h"
 #include "scalinglab/kernels/cpu/rope.h"
+#include "scalinglab/kernels/cpu/vec_math.h"
 #include "scalinglab/model/rng.h"
 
 namespace k = scalinglab::kernels::cpu;
@@ -145,6 +146,21 @@ Vec ref_rope(Vec qkv, int B, int T, int C, int NH) {
 }
 
 }  // namespace
+
+TEST(Kernels, VectorisableExpIsAccurate) {
+  // Every float in [-87, 88] would take long; a dense sweep plus the softmax range near 0.
+  double worst = 0;
+  for (double x = -87.0; x <= 88.0; x += 1e-3) {
+    const float xf = static_cast<float>(x);
+    const double ref = std::exp(static_cast<double>(xf));
+    worst = std::max(worst, std::abs(k::vexp(xf) - ref) / ref);
+  }
+  EXPECT_LT(worst, 3e-7);  // float epsilon is 1.19e-7: ~2 ulp
+  EXPECT_EQ(k::vexp(0.0f), 1.0f);
+  EXPECT_LT(k::vexp(-INFINITY), 1.3e-38f);  // clamped, finite, positive
+  EXPECT_GT(k::vexp(-INFINITY), 0.0f);
+  EXPECT_TRUE(std::isfinite(k::vexp(200.0f)));
+}
 
 TEST(Kernels, Encoder) {
   const int B = 2, T = 5, C = 20, V = 7;
@@ -373,7 +389,7 @@ TEST(Kernels, ReductionsDoNotDependOnThreadCount) {
     omp_set_num_threads(threads);
     FVec dx(N * C, 0.f), dw(C, 0.f), db(C, 0.f), dwte(V * C, 0.f), dwpe(T * C, 0.f), dqkv(N * 3 * C, 0.f), dbias(C, 0.f);
     FVec mm(N * 3 * C), mdx(N * C, 0.f), mdw(3 * C * C, 0.f);
-    k::matmul_forward(mm.data(), x.data(), qkv.data(), wt.data(), N, C, 3 * C);  // any [3C,C] buffer as weight
+    k::matmul_forward(mm.data(), x.data(), qkv.data(), qkv.data(), N, C, 3 * C);  // any ≥3C·C floats as weight/bias
     k::matmul_backward(mdx.data(), mdw.data(), nullptr, qkv.data(), x.data(), qkv.data(), N, C, 3 * C);
     k::layernorm_backward(dx.data(), dw.data(), db.data(), dout.data(), x.data(), wt.data(), mean.data(), rstd.data(), N,
                           C);
@@ -383,7 +399,15 @@ TEST(Kernels, ReductionsDoNotDependOnThreadCount) {
     omp_set_num_threads(saved);
     return std::vector<FVec>{dx, dw, db, dwte, dwpe, dqkv, dbias, mm, mdx, mdw};
   };
+  const char* names[] = {"ln dx", "ln dw", "ln db", "dwte", "dwpe", "attn dqkv", "dbias", "mm out", "mm dinp", "mm dweight"};
   const auto one = run(1);
-  EXPECT_EQ(run(2), one);
-  EXPECT_EQ(run(3), one);
+  for (int threads : {2, 3}) {
+    const auto other = run(threads);
+    for (std::size_t v = 0; v < one.size(); ++v) {
+      std::size_t diff = 0;
+      for (std::size_t i = 0; i < one[v].size(); ++i) diff += one[v][i] != other[v][i];
+      EXPECT_EQ(diff, 0u) << names[v] << " differs in " << diff << " of " << one[v].size() << " entries with "
+                          << threads << " threads";
+    }
+  }
 }

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "scalinglab/kernels/cpu/vec_math.h"
+
 namespace scalinglab::kernels::cpu {
 
 void attention_forward(float* out, float* att, const float* inp, int B, int T, int C, int NH) {
@@ -28,8 +30,9 @@ void attention_forward(float* out, float* att, const float* inp, int B, int T, i
         }
         // Subtracting the row max keeps exp() in range; it cancels in the normalisation.
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int t2 = 0; t2 <= t; ++t2) {
-          a[t2] = std::exp(a[t2] - maxv);
+          a[t2] = vexp(a[t2] - maxv);
           sum += a[t2];
         }
         const float inv = 1.0f / sum;

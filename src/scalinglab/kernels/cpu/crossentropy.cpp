@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstddef>
 
+#include "scalinglab/kernels/cpu/vec_math.h"
+
 namespace scalinglab::kernels::cpu {
 
 void softmax_crossentropy_forward(float* probs, float* losses, const float* logits, const std::int32_t* targets,
@@ -12,11 +14,13 @@ void softmax_crossentropy_forward(float* probs, float* losses, const float* logi
     const float* z = logits + static_cast<std::size_t>(n) * V;
     float* p = probs + static_cast<std::size_t>(n) * V;
     float maxv = -INFINITY;
+#pragma omp simd reduction(max : maxv)
     for (int i = 0; i < V; ++i) maxv = z[i] > maxv ? z[i] : maxv;
     const float zt = targets ? z[targets[n]] : 0.0f;  // read before p may overwrite z
     float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
     for (int i = 0; i < V; ++i) {
-      p[i] = std::exp(z[i] - maxv);
+      p[i] = vexp(z[i] - maxv);
       sum += p[i];
     }
     const float inv = 1.0f / sum;
