@@ -248,7 +248,9 @@ TEST(Kernels, CausalAttention) {
       double s = 0;
       for (int u = 0; u < T; ++u) {
         const float a = att[(bh * T + t) * T + u];
-        if (u > t) EXPECT_EQ(a, 0.0f);  // no attention to the future
+        if (u > t) {
+          EXPECT_EQ(a, 0.0f);  // no attention to the future
+        }
         s += a;
       }
       EXPECT_NEAR(s, 1.0, 1e-6);
@@ -339,7 +341,9 @@ TEST(Kernels, Rope) {
     for (int t = 0; t < T; ++t)
       for (int c = 0; c < 3 * C; ++c) {
         const std::size_t i = (static_cast<std::size_t>(b) * T + t) * 3 * C + c;
-        if (t == 0 || c >= 2 * C) EXPECT_EQ(rot[i], qkv[i]);  // position 0 and v are untouched
+        if (t == 0 || c >= 2 * C) {
+          EXPECT_EQ(rot[i], qkv[i]);  // position 0 and v are untouched
+        }
       }
   // Relative-position property: q_t·k_u after rotation depends only on t-u.
   FVec same(B * T * 3 * C);
