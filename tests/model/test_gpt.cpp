@@ -6,11 +6,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 
 #include "gpt_test_util.h"
 #include "scalinglab/kernels/cpu/matmul.h"
 #include "scalinglab/model/gpt.h"
+#include "scalinglab/model/tensor_file.h"
 
 using scalinglab::model::Gpt;
 using scalinglab::model::GptConfig;
@@ -192,6 +194,59 @@ TEST(Gpt, WeightsRoundTripThroughAFile) {
   other.rope = true;
   Gpt r(other, 1);
   EXPECT_THROW(r.load_weights(path), std::runtime_error);  // config mismatch is reported, not ignored
+  std::filesystem::remove(path);
+}
+
+TEST(Gpt, NamedViewsAliasTheFlatBuffers) {
+  Gpt m(GptConfig{20, 8, 16, 2, 2, false});
+  EXPECT_EQ(m.param("wte.weight").data(), m.params().data());
+  EXPECT_EQ(m.param("ln_f.bias").data() + m.param("ln_f.bias").size(), m.params().data() + m.params().size());
+  const auto* t = m.layout().find("h.1.mlp.c_fc.weight");
+  EXPECT_EQ(m.grad("h.1.mlp.c_fc.weight").data(), m.grads().data() + t->offset);
+  m.grad("h.1.mlp.c_fc.weight")[3] = 5.0f;
+  EXPECT_EQ(m.grads()[t->offset + 3], 5.0f);
+  m.zero_grad();
+  EXPECT_EQ(m.grads()[t->offset + 3], 0.0f);
+}
+
+TEST(TensorFile, MalformedFilesAreRejectedWithThePath) {
+  using namespace scalinglab::model;
+  const std::string path = temp_path("tensors.bin");
+  TensorFile f;
+  f.meta["note"] = "x";
+  const std::vector<float> v = {1.5f, -2.0f, 3.25f};
+  const std::vector<std::int32_t> ids = {7, 8};
+  f.tensors.push_back(NamedTensor::f32("a", {3}, v.data()));
+  f.tensors.push_back(NamedTensor::i32("b", {1, 2}, ids.data()));
+  write_tensor_file(path, f);
+  const TensorFile g = read_tensor_file(path);
+  EXPECT_EQ(g.meta["note"], "x");
+  EXPECT_EQ(g.at("a").as_f32(), v);
+  EXPECT_EQ(g.at("b").as_i32(), ids);
+  EXPECT_THROW(g.at("a").as_i32(), std::runtime_error);
+  EXPECT_THROW(g.at("c"), std::runtime_error);
+  // Truncate: the last tensor now runs past the end.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes.substr(0, bytes.size() - 12);
+  }
+  try {
+    read_tensor_file(path);
+    FAIL() << "truncated file accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'b'"), std::string::npos) << e.what();
+  }
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << "NOTATENSORFILE..";
+  }
+  EXPECT_THROW(read_tensor_file(path), std::runtime_error);
   std::filesystem::remove(path);
 }
 
