@@ -64,7 +64,7 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
   param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
   LBFGSpp::LBFGSSolver<double> solver(param);
 
-  ScaledObjective f{objective};
+  ScaledObjective f{objective, std::numeric_limits<double>::infinity(), {}, {}};
   Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(start.data(), n);
   double fx = 0;
   Optimum out;

@@ -1,0 +1,242 @@
+#include "scalinglab/model/gpt.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "scalinglab/kernels/cpu/attention.h"
+#include "scalinglab/kernels/cpu/crossentropy.h"
+#include "scalinglab/kernels/cpu/encoder.h"
+#include "scalinglab/kernels/cpu/gelu.h"
+#include "scalinglab/kernels/cpu/layernorm.h"
+#include "scalinglab/kernels/cpu/matmul.h"
+#include "scalinglab/kernels/cpu/residual.h"
+#include "scalinglab/kernels/cpu/rope.h"
+#include "scalinglab/model/tensor_file.h"
+
+namespace scalinglab::model {
+
+namespace k = scalinglab::kernels::cpu;
+
+Gpt::Gpt(const GptConfig& cfg, unsigned long long seed) : cfg_(cfg), layout_(cfg) {
+  params_.assign(layout_.total(), 0.0f);
+  grads_.assign(layout_.total(), 0.0f);
+  init_gpt2(layout_, cfg_, params_.data(), seed);
+}
+
+std::span<float> Gpt::param(const std::string& name) {
+  const TensorInfo* t = layout_.find(name);
+  if (!t) throw std::invalid_argument("no parameter named '" + name + "'");
+  return std::span<float>(params_).subspan(t->offset, t->numel);
+}
+
+std::span<float> Gpt::grad(const std::string& name) {
+  const TensorInfo* t = layout_.find(name);
+  if (!t) throw std::invalid_argument("no parameter named '" + name + "'");
+  return std::span<float>(grads_).subspan(t->offset, t->numel);
+}
+
+Gpt::ActLayout Gpt::plan(const GptConfig& cfg, int B, int T) {
+  const std::size_t BT = static_cast<std::size_t>(B) * T, C = cfg.d_model, L = cfg.n_layer, V = cfg.vocab;
+  const std::size_t NH = cfg.n_head;
+  ActLayout a{};
+  std::size_t off = 0;
+  auto take = [&](std::size_t n) {
+    const std::size_t o = off;
+    off += n;
+    return o;
+  };
+  // Per-layer tensors are [L, ...] so layer l's slice is base + l·stride.
+  a.encoded = take(BT * C);
+  a.ln1 = take(L * BT * C);
+  a.ln1_mean = take(L * BT);
+  a.ln1_rstd = take(L * BT);
+  a.qkv = take(L * BT * 3 * C);
+  a.atty = take(L * BT * C);
+  a.att = take(L * B * NH * T * T);
+  a.attproj = take(L * BT * C);
+  a.residual2 = take(L * BT * C);
+  a.ln2 = take(L * BT * C);
+  a.ln2_mean = take(L * BT);
+  a.ln2_rstd = take(L * BT);
+  a.fch = take(L * BT * 4 * C);
+  a.fch_gelu = take(L * BT * 4 * C);
+  a.fcproj = take(L * BT * C);
+  a.residual3 = take(L * BT * C);
+  a.lnf = take(BT * C);
+  a.lnf_mean = take(BT);
+  a.lnf_rstd = take(BT);
+  a.logits = take(BT * V);  // holds the probabilities after the fused softmax
+  a.losses = take(BT);
+  a.total = off;
+  return a;
+}
+
+void Gpt::ensure_activations(int B, int T) {
+  // Per-(B,T) offsets change with T (the attention maps are T×T), so re-plan every call but
+  // only reallocate when the plan needs more room.
+  al_ = plan(cfg_, B, T);
+  if (acts_.size() < al_.total) {
+    acts_.assign(al_.total, 0.0f);
+    dacts_.assign(al_.total, 0.0f);
+  }
+}
+
+std::span<const float> Gpt::probs() const {
+  return std::span<const float>(acts_).subspan(al_.logits, static_cast<std::size_t>(B_) * T_ * cfg_.vocab);
+}
+
+float Gpt::forward(const std::int32_t* tokens, const std::int32_t* targets, int B, int T) {
+  if (B <= 0 || T <= 0 || T > cfg_.ctx)
+    throw std::invalid_argument("forward: need B > 0 and 0 < T <= ctx=" + std::to_string(cfg_.ctx) + ", got B=" +
+                                std::to_string(B) + " T=" + std::to_string(T));
+  const std::size_t BT = static_cast<std::size_t>(B) * T;
+  auto check_ids = [&](const std::int32_t* ids, const char* what) {
+    for (std::size_t i = 0; i < BT; ++i)
+      if (ids[i] < 0 || ids[i] >= cfg_.vocab)
+        throw std::invalid_argument(std::string("forward: ") + what + "[" + std::to_string(i) + "]=" +
+                                    std::to_string(ids[i]) + " outside [0, vocab=" + std::to_string(cfg_.vocab) + ")");
+  };
+  check_ids(tokens, "tokens");
+  if (targets) check_ids(targets, "targets");
+  ensure_activations(B, T);
+  B_ = B;
+  T_ = T;
+  tokens_.assign(tokens, tokens + BT);
+  have_targets_ = targets != nullptr;
+  if (targets) targets_.assign(targets, targets + BT);
+
+  const int C = cfg_.d_model, L = cfg_.n_layer, NH = cfg_.n_head, V = cfg_.vocab, N = static_cast<int>(BT);
+  const float* p = params_.data();
+  const std::size_t sc = BT * C, s3 = 3 * sc, s4 = 4 * sc, satt = static_cast<std::size_t>(B) * NH * T * T;
+
+  k::encoder_forward(act(al_.encoded), tokens, p + layout_.wte(), cfg_.rope ? nullptr : p + layout_.wpe(), B, T, C);
+  const float* residual = act(al_.encoded);
+  for (int l = 0; l < L; ++l) {
+    const LayerOffsets& o = layout_.layer(l);
+    float* ln1 = act(al_.ln1) + l * sc;
+    float* qkv = act(al_.qkv) + l * s3;
+    float* atty = act(al_.atty) + l * sc;
+    float* attproj = act(al_.attproj) + l * sc;
+    float* residual2 = act(al_.residual2) + l * sc;
+    float* ln2 = act(al_.ln2) + l * sc;
+    float* fch = act(al_.fch) + l * s4;
+    float* fch_gelu = act(al_.fch_gelu) + l * s4;
+    float* fcproj = act(al_.fcproj) + l * sc;
+    float* residual3 = act(al_.residual3) + l * sc;
+    k::layernorm_forward(ln1, act(al_.ln1_mean) + l * BT, act(al_.ln1_rstd) + l * BT, residual, p + o.ln1_w,
+                         p + o.ln1_b, N, C);
+    k::matmul_forward(qkv, ln1, p + o.qkv_w, p + o.qkv_b, N, C, 3 * C);
+    if (cfg_.rope) k::rope_forward(qkv, B, T, C, NH);
+    k::attention_forward(atty, act(al_.att) + l * satt, qkv, B, T, C, NH);
+    k::matmul_forward(attproj, atty, p + o.attn_proj_w, p + o.attn_proj_b, N, C, C);
+    k::residual_forward(residual2, residual, attproj, static_cast<long>(sc));
+    k::layernorm_forward(ln2, act(al_.ln2_mean) + l * BT, act(al_.ln2_rstd) + l * BT, residual2, p + o.ln2_w,
+                         p + o.ln2_b, N, C);
+    k::matmul_forward(fch, ln2, p + o.fc_w, p + o.fc_b, N, C, 4 * C);
+    k::gelu_forward(fch_gelu, fch, static_cast<long>(s4));
+    k::matmul_forward(fcproj, fch_gelu, p + o.fc_proj_w, p + o.fc_proj_b, N, 4 * C, C);
+    k::residual_forward(residual3, residual2, fcproj, static_cast<long>(sc));
+    residual = residual3;
+  }
+  k::layernorm_forward(act(al_.lnf), act(al_.lnf_mean), act(al_.lnf_rstd), residual, p + layout_.lnf_w(),
+                       p + layout_.lnf_b(), N, C);
+  k::matmul_forward(act(al_.logits), act(al_.lnf), p + layout_.wte(), nullptr, N, C, V);
+  k::softmax_crossentropy_forward(act(al_.logits), act(al_.losses), act(al_.logits), targets, N, V);
+  if (!targets) return std::numeric_limits<float>::quiet_NaN();
+  // Summed serially in double: the mean must not depend on the thread count.
+  double total = 0.0;
+  for (std::size_t i = 0; i < BT; ++i) total += act(al_.losses)[i];
+  return static_cast<float>(total / static_cast<double>(BT));
+}
+
+void Gpt::backward() {
+  if (B_ == 0 || !have_targets_) throw std::logic_error("backward: needs a preceding forward() with targets");
+  const int B = B_, T = T_, C = cfg_.d_model, L = cfg_.n_layer, NH = cfg_.n_head, V = cfg_.vocab;
+  const std::size_t BT = static_cast<std::size_t>(B) * T;
+  const int N = static_cast<int>(BT);
+  const float* p = params_.data();
+  float* g = grads_.data();
+  const std::size_t sc = BT * C, s3 = 3 * sc, s4 = 4 * sc, satt = static_cast<std::size_t>(B) * NH * T * T;
+  // Activation gradients are scratch for this pass; every kernel accumulates, so start from 0.
+  std::fill(dacts_.begin(), dacts_.begin() + static_cast<std::ptrdiff_t>(al_.total), 0.0f);
+
+  k::softmax_crossentropy_backward(dact(al_.logits), act(al_.logits), targets_.data(), 1.0f / static_cast<float>(BT),
+                                   N, V);
+  k::matmul_backward(dact(al_.lnf), g + layout_.wte(), nullptr, dact(al_.logits), act(al_.lnf), p + layout_.wte(), N,
+                     C, V);
+  const float* last = L > 0 ? act(al_.residual3) + (L - 1) * sc : act(al_.encoded);
+  float* dlast = L > 0 ? dact(al_.residual3) + (L - 1) * sc : dact(al_.encoded);
+  k::layernorm_backward(dlast, g + layout_.lnf_w(), g + layout_.lnf_b(), dact(al_.lnf), last, p + layout_.lnf_w(),
+                        act(al_.lnf_mean), act(al_.lnf_rstd), N, C);
+  for (int l = L - 1; l >= 0; --l) {
+    const LayerOffsets& o = layout_.layer(l);
+    const float* residual = l == 0 ? act(al_.encoded) : act(al_.residual3) + (l - 1) * sc;
+    float* dresidual = l == 0 ? dact(al_.encoded) : dact(al_.residual3) + (l - 1) * sc;
+    const std::size_t bt_off = l * BT;
+    // residual3 = residual2 + fcproj
+    k::residual_backward(dact(al_.residual2) + l * sc, dact(al_.fcproj) + l * sc, dact(al_.residual3) + l * sc,
+                         static_cast<long>(sc));
+    k::matmul_backward(dact(al_.fch_gelu) + l * s4, g + o.fc_proj_w, g + o.fc_proj_b, dact(al_.fcproj) + l * sc,
+                       act(al_.fch_gelu) + l * s4, p + o.fc_proj_w, N, 4 * C, C);
+    k::gelu_backward(dact(al_.fch) + l * s4, act(al_.fch) + l * s4, dact(al_.fch_gelu) + l * s4, static_cast<long>(s4));
+    k::matmul_backward(dact(al_.ln2) + l * sc, g + o.fc_w, g + o.fc_b, dact(al_.fch) + l * s4, act(al_.ln2) + l * sc,
+                       p + o.fc_w, N, C, 4 * C);
+    k::layernorm_backward(dact(al_.residual2) + l * sc, g + o.ln2_w, g + o.ln2_b, dact(al_.ln2) + l * sc,
+                          act(al_.residual2) + l * sc, p + o.ln2_w, act(al_.ln2_mean) + bt_off,
+                          act(al_.ln2_rstd) + bt_off, N, C);
+    // residual2 = residual + attproj
+    k::residual_backward(dresidual, dact(al_.attproj) + l * sc, dact(al_.residual2) + l * sc, static_cast<long>(sc));
+    k::matmul_backward(dact(al_.atty) + l * sc, g + o.attn_proj_w, g + o.attn_proj_b, dact(al_.attproj) + l * sc,
+                       act(al_.atty) + l * sc, p + o.attn_proj_w, N, C, C);
+    float* dqkv = dact(al_.qkv) + l * s3;
+    k::attention_backward(dqkv, dact(al_.atty) + l * sc, act(al_.qkv) + l * s3, act(al_.att) + l * satt, B, T, C, NH);
+    if (cfg_.rope) k::rope_backward(dqkv, B, T, C, NH);
+    k::matmul_backward(dact(al_.ln1) + l * sc, g + o.qkv_w, g + o.qkv_b, dqkv, act(al_.ln1) + l * sc, p + o.qkv_w, N,
+                       C, 3 * C);
+    k::layernorm_backward(dresidual, g + o.ln1_w, g + o.ln1_b, dact(al_.ln1) + l * sc, residual, p + o.ln1_w,
+                          act(al_.ln1_mean) + bt_off, act(al_.ln1_rstd) + bt_off, N, C);
+  }
+  k::encoder_backward(g + layout_.wte(), cfg_.rope ? nullptr : g + layout_.wpe(), dact(al_.encoded), tokens_.data(), B,
+                      T, C);
+}
+
+void Gpt::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
+
+namespace {
+nlohmann::json config_json(const GptConfig& c) {
+  return {{"vocab", c.vocab}, {"ctx", c.ctx}, {"d_model", c.d_model}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
+          {"rope", c.rope}};
+}
+}  // namespace
+
+void Gpt::save_weights(const std::string& path) const {
+  TensorFile f;
+  f.meta["config"] = config_json(cfg_);
+  f.meta["format"] = "scalinglab-gpt-weights";
+  for (const auto& t : layout_.tensors()) {
+    std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
+    f.tensors.push_back(NamedTensor::f32(t.name, shape, params_.data() + t.offset));
+  }
+  write_tensor_file(path, f);
+}
+
+void Gpt::load_weights(const std::string& path) {
+  const TensorFile f = read_tensor_file(path);
+  if (!f.meta.contains("config") || f.meta["config"] != config_json(cfg_))
+    throw std::runtime_error(path + ": weights are for config " +
+                             (f.meta.contains("config") ? f.meta["config"].dump() : std::string("<none>")) +
+                             ", model is " + config_json(cfg_).dump());
+  std::vector<float> next(params_.size());
+  for (const auto& t : layout_.tensors()) {
+    const NamedTensor& nt = f.at(t.name);
+    const std::vector<std::int64_t> shape(t.shape.begin(), t.shape.end());
+    if (nt.shape != shape) throw std::runtime_error(path + ": tensor '" + t.name + "' has the wrong shape");
+    const auto v = nt.as_f32();
+    std::copy(v.begin(), v.end(), next.begin() + static_cast<std::ptrdiff_t>(t.offset));
+  }
+  params_ = std::move(next);  // all or nothing: a failed load leaves the model unchanged
+}
+
+}  // namespace scalinglab::model

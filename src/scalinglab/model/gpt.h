@@ -1,0 +1,74 @@
+#pragma once
+// GPT-2 style language model on the CPU kernels (nanoGPT's model.py, llm.c's train_gpt2.c):
+//   x = wte[tok] + wpe[t]                       (no wpe with RoPE: q, k are rotated instead)
+//   per block: x += attn(ln_1(x)); x += mlp(ln_2(x))   (pre-LayerNorm)
+//   logits = ln_f(x) · wteᵀ                     (output head tied to the token embedding)
+//   loss = mean over (b,t) of cross-entropy(logits, targets)
+// The class owns the parameter, gradient and activation buffers and sequences the kernels; the
+// kernels themselves (scalinglab/kernels/cpu) know nothing about the model.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "scalinglab/model/gpt_config.h"
+#include "scalinglab/model/param_layout.h"
+
+namespace scalinglab::model {
+
+class Gpt {
+ public:
+  // Validates cfg and initialises the weights GPT-2 style from `seed` (see init_gpt2).
+  explicit Gpt(const GptConfig& cfg, unsigned long long seed = 1337);
+
+  const GptConfig& config() const { return cfg_; }
+  const ParamLayout& layout() const { return layout_; }
+  const std::vector<TensorInfo>& tensors() const { return layout_.tensors(); }
+
+  std::span<float> params() { return params_; }
+  std::span<const float> params() const { return params_; }
+  std::span<float> grads() { return grads_; }
+  std::span<const float> grads() const { return grads_; }
+  std::span<float> param(const std::string& name);  // view of one tensor; throws if unknown
+  std::span<float> grad(const std::string& name);
+
+  // tokens, targets: [B,T] row-major, ids in [0, vocab); T <= ctx. Returns the mean
+  // cross-entropy, or NaN when targets is null (then only probs() is filled, and backward()
+  // is not allowed). Activation memory grows to fit B·T and is reused for smaller batches.
+  // Throws std::invalid_argument on a bad shape or token id.
+  float forward(const std::int32_t* tokens, const std::int32_t* targets, int B, int T);
+  // Accumulates d(mean loss)/d(params) into grads() for the last forward() with targets.
+  void backward();
+  void zero_grad();
+
+  // Softmax over the vocabulary for every position of the last forward: [B,T,V].
+  std::span<const float> probs() const;
+  std::size_t activation_floats() const { return acts_.size(); }
+
+  // Weights with the config as metadata, in the tensor_file.h format. load_weights() checks
+  // that the config and every tensor shape match this model.
+  void save_weights(const std::string& path) const;
+  void load_weights(const std::string& path);
+
+ private:
+  // Offsets (in floats) of each activation inside one buffer, computed for a given B·T.
+  struct ActLayout {
+    std::size_t encoded, ln1, ln1_mean, ln1_rstd, qkv, atty, att, attproj, residual2, ln2, ln2_mean, ln2_rstd, fch,
+        fch_gelu, fcproj, residual3, lnf, lnf_mean, lnf_rstd, logits, losses, total;
+  };
+  static ActLayout plan(const GptConfig& cfg, int B, int T);
+  void ensure_activations(int B, int T);
+  float* act(std::size_t off) { return acts_.data() + off; }
+  float* dact(std::size_t off) { return dacts_.data() + off; }
+
+  GptConfig cfg_;
+  ParamLayout layout_;
+  std::vector<float> params_, grads_;
+  std::vector<float> acts_, dacts_;
+  ActLayout al_{};
+  int B_ = 0, T_ = 0, capacity_bt_ = 0;
+  std::vector<std::int32_t> tokens_, targets_;
+  bool have_targets_ = false;
+};
+
+}  // namespace scalinglab::model
