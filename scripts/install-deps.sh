@@ -6,8 +6,9 @@
 set -euo pipefail
 
 build_pkgs=(g++ make cmake pkg-config libeigen3-dev liblbfgspp-dev libcli11-dev nlohmann-json3-dev
-            libsqlite3-dev libopenblas-dev)
-test_pkgs=(libgtest-dev python3-numpy python3-scipy)
+            libsqlite3-dev libopenblas-dev zlib1g-dev
+            bible-kjv bible-kjv-text)  # the default training corpus (KJV text + its decoder)
+test_pkgs=(libgtest-dev python3-numpy python3-scipy python3-torch)
 bench_pkgs=(libbenchmark-dev python3-numpy python3-scipy)
 
 want=("${build_pkgs[@]}")

@@ -17,6 +17,11 @@ void register_demo(CLI::App& app);
 void register_bench(CLI::App& app);
 
 inline void register_all(CLI::App& app) {
+  register_fit(app);
+  register_predict(app);
+  register_synth(app);
+  register_demo(app);
+  register_bench(app);
 }
 
 // Subcommands set a non-zero exit code for outcomes that are not errors of use (e.g. a warning

@@ -1,6 +1,7 @@
 #pragma once
 // The one error type for bad user input: it always names where the problem is
 // (file, line, column/field) so the CLI can print one line and exit with code 2.
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -19,11 +20,13 @@ class InputError : public std::runtime_error {
  private:
   static std::string format(const std::string& file, long line, const std::string& field,
                             const std::string& what) {
-    std::string s = file.empty() ? std::string("<input>") : file;
-    if (line > 0) s += ":" + std::to_string(line);
-    s += ": ";
-    if (!field.empty()) s += "column '" + field + "': ";
-    return s + what;
+    std::ostringstream s;  // (string += chains trip a false -Wrestrict in g++ 12)
+    s << (file.empty() ? std::string("<input>") : file);
+    if (line > 0) s << ':' << line;
+    s << ": ";
+    if (!field.empty()) s << "column '" << field << "': ";
+    s << what;
+    return s.str();
   }
   std::string file_;
   long line_;

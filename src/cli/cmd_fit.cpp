@@ -1,0 +1,305 @@
+// `scalinglab fit DATA`: fit a scaling law to a table of runs.
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "scalinglab/fit/dataset.h"
+#include "scalinglab/fit/envelope.h"
+#include "scalinglab/fit/isoflop.h"
+#include "scalinglab/fit/fit_json.h"
+#include "scalinglab/fit/fitter.h"
+#include "scalinglab/io/atomic_file.h"
+#include "scalinglab/io/table.h"
+#include "scalinglab/util/progress.h"
+
+namespace scalinglab::cli {
+namespace {
+
+struct FitArgs {
+  std::string data, law = "chinchilla", method = "lbfgs", format = "auto", json_out;
+  int approach = 3;
+  std::string col_run = "run", col_tokens;
+  double c_tolerance = 0.05;
+  fit::ColumnSpec columns;
+  fit::RunFilters filters;
+  double min_n = 0, max_n = 0, min_c = 0, max_c = 0;
+  bool irreducible = false, quiet = false;
+  fit::FitOptions options;
+  std::vector<double> at_compute;
+  std::vector<std::string> at_points;
+  std::vector<std::string> compare;
+};
+
+io::TableFormat parse_format(const std::string& f) {
+  if (f == "csv") return io::TableFormat::kCsv;
+  if (f == "tsv") return io::TableFormat::kTsv;
+  if (f == "jsonl") return io::TableFormat::kJsonl;
+  return io::TableFormat::kAuto;
+}
+
+fit::Run parse_point(const std::string& text) {
+  // "N,D" — the loss prediction for N parameters trained on D tokens.
+  std::istringstream in(text);
+  fit::Run r{};
+  char comma = 0;
+  if (!(in >> r.n >> comma >> r.d) || comma != ',' || r.n <= 0 || r.d <= 0)
+    throw UsageError("--at expects N,D with positive numbers, e.g. --at 7e10,1.4e12; got '" + text + "'");
+  r.c = 6 * r.n * r.d;
+  return r;
+}
+
+void print_report(const fit::FitReport& r) {
+  std::cout << "law      " << r.law << ":  " << r.formula << "\n";
+  std::cout << "data     " << r.source << ": " << r.points << " runs";
+  if (std::isfinite(r.range.c.min)) std::cout << ", C " << fmt(r.range.c.min, 3) << " .. " << fmt(r.range.c.max, 3);
+  if (std::isfinite(r.range.n.min)) std::cout << ", N " << fmt(r.range.n.min, 3) << " .. " << fmt(r.range.n.max, 3);
+  std::cout << "\n";
+  std::cout << "method   " << r.method << ", Huber delta " << r.huber_delta << " on log loss, objective "
+            << fmt(r.objective, 6) << " (" << r.status << ")\n";
+  if (r.method == "lbfgs")
+    std::cout << "starts   " << r.starts << " (" << r.converged_starts << " converged, " << r.starts_at_best
+              << " reached the best optimum)\n";
+  std::cout << "bootstrap " << r.bootstrap_done << " resamples (seed " << r.seed << ")\n\n";
+  std::cout << pad("param", 10) << pad("value", 13) << pad("SE", 12) << "95% interval\n";
+  for (size_t i = 0; i < r.param_names.size(); ++i)
+    std::cout << pad(r.param_names[i], 10) << pad(fmt(r.params[i].value, 5), 13) << pad(fmt(r.params[i].se, 3), 12)
+              << fmt_ci(r.params[i]) << "\n";
+  for (const auto& d : r.derived)
+    std::cout << pad(d.name, 10) << pad(fmt(d.estimate.value, 5), 13) << pad(fmt(d.estimate.se, 3), 12)
+              << fmt_ci(d.estimate) << "\n";
+  std::cout << "\nquality  R^2(log L) " << fmt(r.quality.r2_log, 5) << ", RMSE(log L) " << fmt(r.quality.rmse_log, 3)
+            << ", mean |rel err| " << fmt(r.quality.mean_abs_rel_error, 3) << ", AIC " << fmt(r.quality.aic, 5)
+            << ", BIC " << fmt(r.quality.bic, 5) << "\n";
+  if (!r.at_compute.empty()) {
+    std::cout << "\n" << pad("compute C", 12) << pad("N_opt", 12) << pad("D_opt", 12) << pad("D/N", 8)
+              << pad("loss", 9) << "loss 95% interval\n";
+    for (const auto& c : r.at_compute)
+      std::cout << pad(fmt(c.compute, 3), 12) << pad(fmt(c.n_opt.value, 3), 12) << pad(fmt(c.d_opt.value, 3), 12)
+                << pad(fmt(c.tokens_per_param.value, 3), 8) << pad(fmt(c.loss.value, 4), 9) << fmt_ci(c.loss) << "\n";
+  }
+  if (!r.at_points.empty()) {
+    std::cout << "\n" << pad("N", 12) << pad("D", 12) << pad("loss", 9) << "95% interval\n";
+    for (const auto& p : r.at_points)
+      std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss)
+                << "\n";
+  }
+  if (r.holdout) {
+    std::cout << "\nholdout  refit without the " << r.holdout->k << " largest-compute runs (" << r.holdout->train_points
+              << " left):\n";
+    std::cout << pad("line", 6) << pad("C", 11) << pad("actual", 9) << pad("predicted", 11) << pad("rel err", 9)
+              << pad("95% CI (law)", 22) << "95% PI (one run)\n";
+    for (const auto& h : r.holdout->rows)
+      std::cout << pad(std::to_string(h.line), 6) << pad(fmt(h.c, 3), 11) << pad(fmt(h.actual, 4), 9)
+                << pad(fmt(h.predicted.value, 4), 11) << pad(fmt(100 * h.rel_error, 2) + "%", 9)
+                << pad(fmt_ci(h.predicted), 22) << "[" << fmt(h.pi95.lo) << ", " << fmt(h.pi95.hi) << "]"
+                << (h.inside_pi95 ? "" : "  (outside)") << "\n";
+    std::cout << "mean |rel err| " << fmt(100 * r.holdout->mean_abs_rel_error, 3) << "%\n";
+  }
+  for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
+  std::cout << "time     " << fmt(r.wall_s, 3) << " s\n";
+}
+
+void print_scaling(const fit::OptimalScaling& s, const std::string& title) {
+  std::cout << title << "\n\n" << pad("", 8) << pad("value", 12) << pad("SE (boot)", 12) << pad("SE (OLS)", 12)
+            << "95% interval\n";
+  auto row = [](const std::string& name, const fit::Estimate& e) {
+    std::cout << pad(name, 8) << pad(fmt(e.value, 4), 12) << pad(fmt(e.se, 3), 12) << pad(fmt(e.se_analytic, 3), 12)
+              << fmt_ci(e) << "\n";
+  };
+  row("a", s.a);
+  row("b", s.b);
+  row("k_N", s.k_n);
+  row("k_D", s.k_d);
+  std::cout << "(N_opt = k_N C^a, D_opt = k_D C^b; bootstrap " << s.bootstrap_used << "/" << s.bootstrap_requested
+            << " resamples)\n";
+  for (const auto& p : s.predictions)
+    std::cout << "at C = " << fmt(p.c, 3) << ": N_opt " << fmt(p.n_opt.value, 3) << " " << fmt_ci(p.n_opt) << ", D_opt "
+              << fmt(p.d_opt.value, 3) << " " << fmt_ci(p.d_opt) << "\n";
+}
+
+// Approach 2 (IsoFLOP parabolas) on final losses grouped by compute budget.
+nlohmann::json run_isoflop(const FitArgs& a, const fit::Dataset& data) {
+  if (!data.has_n || !data.has_c) throw UsageError(data.source + ": approach 2 needs N and C (or N and D) for every run");
+  fit::IsoflopOptions o;
+  o.c_tolerance = a.c_tolerance;
+  o.bootstrap = a.options.bootstrap;
+  o.seed = a.options.seed;
+  o.threads = a.options.threads;
+  o.predict_at = a.options.at_compute;
+  fit::IsoflopResult r = fit::fit_isoflop(data.runs, o);
+  if (a.json_out != "-" && !a.quiet) {
+    std::cout << "approach 2 (IsoFLOP profiles, Hoffmann et al. 2022 sec. 3.2): " << data.source << ", "
+              << r.points_used << " runs\n\n"
+              << pad("budget C", 11) << pad("runs", 6) << pad("N_opt", 11) << pad("D_opt", 11) << pad("L_opt", 9)
+              << "note\n";
+    for (const auto& b : r.budgets)
+      std::cout << pad(fmt(b.c, 3), 11) << pad(std::to_string(b.members.size()), 6) << pad(fmt(b.n_opt, 3), 11)
+                << pad(fmt(b.d_opt, 3), 11) << pad(fmt(b.l_opt, 4), 9) << (b.skipped != fit::SkipReason::kNone ? b.reason : std::string())
+                << "\n";
+    print_scaling(r.scaling, "");
+  }
+  return fit::to_json(r);
+}
+
+// Approach 1 (lower envelope of training curves).
+nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
+  const bool by_tokens = !a.col_tokens.empty() || !table.find("C").has_value() || table.find("tokens").has_value();
+  std::string x_col = !a.col_tokens.empty() ? a.col_tokens : (by_tokens ? "tokens" : "C");
+  if (!a.columns.c.empty()) x_col = a.columns.c;
+  auto axis = (!a.columns.c.empty() || !by_tokens) ? fit::CurveAxis::kCompute : fit::CurveAxis::kTokens;
+  auto curves = fit::load_curves(table, a.col_run, a.columns.n.empty() ? "N" : a.columns.n, x_col,
+                                 a.columns.loss.empty() ? "loss" : a.columns.loss, axis);
+  fit::EnvelopeOptions o;
+  o.bootstrap = a.options.bootstrap;
+  o.seed = a.options.seed;
+  o.threads = a.options.threads;
+  o.predict_at = a.options.at_compute;
+  fit::EnvelopeResult r = fit::fit_envelope(curves, o);
+  if (a.json_out != "-" && !a.quiet) {
+    std::cout << "approach 1 (training-curve envelope, Hoffmann et al. 2022 sec. 3.1): " << table.source << ", "
+              << r.runs << " runs, " << r.points_used << " of " << r.num_compute << " log-spaced compute values used, "
+              << r.runs_on_frontier << " runs on the frontier\n";
+    print_scaling(r.scaling, "");
+  }
+  return fit::to_json(r);
+}
+
+// Several laws on the same runs, ranked by AIC (and, with --holdout-top-compute, by the error of
+// the held-out predictions, the check that matters for extrapolation).
+void run_compare(const FitArgs& a, const fit::Dataset& data) {
+  nlohmann::json out = nlohmann::json::array();
+  std::vector<std::pair<std::string, fit::FitReport>> fits;
+  for (const auto& name : a.compare) {
+    std::unique_ptr<fit::Law> law;
+    try {
+      law = fit::make_law(name, {a.irreducible});
+      fits.emplace_back(name, fit::fit(*law, data, a.options));
+    } catch (const std::invalid_argument& e) {
+      if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
+      continue;
+    }
+    out.push_back(fit::to_json(fits.back().second));
+  }
+  if (fits.empty()) throw UsageError("no law in --compare could be fitted to " + data.source);
+  double best_aic = INFINITY;
+  for (const auto& f : fits) best_aic = std::min(best_aic, f.second.quality.aic);
+  if (a.json_out != "-" && !a.quiet) {
+    std::cout << "\n" << pad("law", 12) << pad("params", 8) << pad("R^2(log)", 10) << pad("RMSE(log)", 11)
+              << pad("AIC", 10) << pad("dAIC", 8) << pad("BIC", 10) << "holdout |rel err|\n";
+    for (const auto& [name, r] : fits)
+      std::cout << pad(name, 12) << pad(std::to_string(r.quality.parameters), 8) << pad(fmt(r.quality.r2_log, 5), 10)
+                << pad(fmt(r.quality.rmse_log, 3), 11) << pad(fmt(r.quality.aic, 5), 10)
+                << pad(fmt(r.quality.aic - best_aic, 3), 8) << pad(fmt(r.quality.bic, 5), 10)
+                << (r.holdout ? fmt(100 * r.holdout->mean_abs_rel_error, 3) + "%" : std::string("-")) << "\n";
+  }
+  if (!a.json_out.empty()) io::write_file_atomic(a.json_out, nlohmann::json{{"comparison", out}}.dump(2) + "\n");
+}
+
+void run_fit(FitArgs& a) {
+  if (a.min_n > 0) a.filters.min_n = a.min_n;
+  if (a.max_n > 0) a.filters.max_n = a.max_n;
+  if (a.min_c > 0) a.filters.min_c = a.min_c;
+  if (a.max_c > 0) a.filters.max_c = a.max_c;
+  io::Table table = io::read_table(a.data, parse_format(a.format));
+  a.options.at_compute = a.at_compute;
+  if (a.approach == 1 || a.approach == 2) {
+    nlohmann::json j;
+    try {
+      j = a.approach == 1 ? run_envelope(a, table) : run_isoflop(a, fit::load_runs(table, a.columns, a.filters));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (!a.json_out.empty()) io::write_file_atomic(a.json_out, j.dump(2) + "\n");
+    return;
+  }
+  fit::Dataset data = fit::load_runs(table, a.columns, a.filters);
+  if (!a.compare.empty()) {
+    a.options.bootstrap = std::min(a.options.bootstrap, 200);  // ranking needs no fine intervals
+    a.options.progress = false;
+    run_compare(a, data);
+    return;
+  }
+  std::unique_ptr<fit::Law> law;
+  try {
+    law = fit::make_law(a.law, {a.irreducible});
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  a.options.method = a.method == "varpro" ? fit::Method::kVarPro : fit::Method::kLbfgs;
+  if (a.at_compute.empty() && a.law == "chinchilla" && data.has_c) {
+    double cmax = 0;
+    for (const auto& r : data.runs) cmax = std::max(cmax, r.c);
+    a.options.at_compute = {10 * cmax};  // a modest default extrapolation
+  }
+  for (const auto& p : a.at_points) a.options.at_points.push_back(parse_point(p));
+  a.options.progress = !a.quiet && a.json_out != "-";
+  util::install_interrupt_handler();
+  fit::FitReport report;
+  try {
+    report = fit::fit(*law, data, a.options);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!a.json_out.empty()) io::write_file_atomic(a.json_out, fit::to_json(report).dump(2) + "\n");
+  if (a.json_out != "-" && !a.quiet) print_report(report);
+  if (util::interrupted()) exit_code_ref() = 130;
+}
+
+void add_column_options(CLI::App* cmd, fit::ColumnSpec& c) {
+  cmd->add_option("--col-n", c.n, "column with parameters N (default: N, params, ...)");
+  cmd->add_option("--col-d", c.d, "column with training tokens D (default: D, tokens, ...)");
+  cmd->add_option("--col-c", c.c, "column with training compute C in FLOPs (default: C, flops, ...)");
+  cmd->add_option("--col-loss", c.loss, "column with the final loss (default: loss, final_loss, ...)");
+  cmd->add_option("--col-x", c.x, "column used as x by the 'power' law");
+}
+
+}  // namespace
+
+void register_fit(CLI::App& app) {
+  auto a = std::make_shared<FitArgs>();
+  CLI::App* cmd = app.add_subcommand("fit", "Fit a scaling law to a table of runs (CSV/TSV/JSONL)");
+  cmd->add_option("data", a->data, "table of runs: one row per run with N, D and/or C, loss")->required();
+  cmd->add_option("--approach", a->approach,
+                  "Chinchilla approach: 3 parametric law (default), 2 IsoFLOP parabolas, 1 training-curve envelope")
+      ->check(CLI::IsMember({1, 2, 3}));
+  cmd->add_option("--col-run", a->col_run, "approach 1: column identifying the run of each curve point")
+      ->capture_default_str();
+  cmd->add_option("--col-tokens", a->col_tokens, "approach 1: column with tokens seen at each curve point");
+  cmd->add_option("--c-tolerance", a->c_tolerance, "approach 2: runs within this relative compute share a budget")
+      ->capture_default_str();
+  cmd->add_option("--law", a->law, "chinchilla | kaplan-n | kaplan-d | kaplan-c | kaplan-nd | power")
+      ->check(CLI::IsMember(fit::law_names()));
+  cmd->add_option("--compare", a->compare, "fit these laws to the same runs and rank them (AIC, BIC, holdout)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(fit::law_names()));
+  cmd->add_option("--method", a->method, "lbfgs (multi-start, all parameters) | varpro (NNLS for E, A, B)")
+      ->check(CLI::IsMember({"lbfgs", "varpro"}));
+  cmd->add_flag("--irreducible", a->irreducible, "add an irreducible loss E to the kaplan-n/d/c laws");
+  cmd->add_option("--format", a->format, "input format: auto (by extension) | csv | tsv | jsonl")
+      ->check(CLI::IsMember({"auto", "csv", "tsv", "jsonl"}));
+  add_column_options(cmd, a->columns);
+  cmd->add_option("--exclude-top-loss", a->filters.exclude_top_loss, "drop the K highest-loss runs")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-n", a->min_n, "keep runs with N >= this");
+  cmd->add_option("--max-n", a->max_n, "keep runs with N <= this");
+  cmd->add_option("--min-c", a->min_c, "keep runs with C >= this");
+  cmd->add_option("--max-c", a->max_c, "keep runs with C <= this");
+  cmd->add_option("--delta", a->options.huber_delta, "Huber delta on log loss (default 1e-3)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--bootstrap", a->options.bootstrap, "bootstrap resamples for SE and 95% intervals (0: none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", a->options.seed, "seed of the bootstrap");
+  cmd->add_option("--threads", a->options.threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--holdout-top-compute", a->options.holdout_top_compute,
+                  "refit without the K largest-compute runs and report their prediction error")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--at-compute", a->at_compute, "compute budgets (FLOPs) for N_opt, D_opt and loss")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--at", a->at_points, "predict the loss at N,D (repeatable)");
+  cmd->add_option("--json", a->json_out, "write the result as JSON to FILE ('-' for stdout)");
+  cmd->add_flag("-q,--quiet", a->quiet, "no table, no progress");
+  cmd->callback([a] { run_fit(*a); });
+}
+
+}  // namespace scalinglab::cli

@@ -1,0 +1,26 @@
+#pragma once
+// The fit's JSON document (schema "scalinglab.fit/1", documented in docs/FIT_JSON.md) and the
+// reader that `scalinglab predict` and the planner use to bring a fitted law back.
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "scalinglab/fit/fitter.h"
+
+namespace scalinglab::fit {
+
+nlohmann::json to_json(const FitReport& report);
+
+struct LoadedFit {
+  std::unique_ptr<Law> law;
+  std::vector<double> theta;
+  std::vector<std::vector<double>> bootstrap_theta;
+  std::vector<double> log_residuals;
+  DataRange range;
+  nlohmann::json document;
+};
+
+// Throws io::InputError naming the file and the field for a missing or malformed entry.
+LoadedFit load_fit(const std::string& path);
+
+}  // namespace scalinglab::fit

@@ -1,0 +1,18 @@
+#include "scalinglab/fit/frontier.h"
+
+#include <cmath>
+
+namespace scalinglab::fit {
+
+double chinchilla_G(const ChinchillaParams& p) {
+  return std::pow(p.alpha * p.A / (p.beta * p.B), 1.0 / (p.alpha + p.beta));
+}
+double chinchilla_a(const ChinchillaParams& p) { return p.beta / (p.alpha + p.beta); }
+double chinchilla_b(const ChinchillaParams& p) { return p.alpha / (p.alpha + p.beta); }
+double chinchilla_n_opt(const ChinchillaParams& p, double c) { return chinchilla_G(p) * std::pow(c / 6, chinchilla_a(p)); }
+double chinchilla_d_opt(const ChinchillaParams& p, double c) { return std::pow(c / 6, chinchilla_b(p)) / chinchilla_G(p); }
+double chinchilla_loss_opt(const ChinchillaParams& p, double c) {
+  return p.loss(chinchilla_n_opt(p, c), chinchilla_d_opt(p, c));
+}
+
+}  // namespace scalinglab::fit

@@ -1,0 +1,15 @@
+#pragma once
+// Compute-optimal allocation for L = E + A/N^α + B/D^β under C = 6ND (Hoffmann et al. 2022, eq. 4):
+//   N_opt(C) = G·(C/6)^a,  D_opt(C) = G^−1·(C/6)^b,  G = (αA/(βB))^(1/(α+β)),  a = β/(α+β), b = α/(α+β).
+#include "scalinglab/fit/synthetic.h"
+
+namespace scalinglab::fit {
+
+double chinchilla_G(const ChinchillaParams& p);
+double chinchilla_a(const ChinchillaParams& p);  // N_opt ∝ C^a
+double chinchilla_b(const ChinchillaParams& p);  // D_opt ∝ C^b
+double chinchilla_n_opt(const ChinchillaParams& p, double compute);
+double chinchilla_d_opt(const ChinchillaParams& p, double compute);
+double chinchilla_loss_opt(const ChinchillaParams& p, double compute);  // L at (N_opt, D_opt)
+
+}  // namespace scalinglab::fit

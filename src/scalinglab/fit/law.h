@@ -1,0 +1,75 @@
+#pragma once
+// A scaling law as the optimiser sees it: a prediction of log loss from the logs of the run's
+// variables, differentiable in a vector θ of internal (log-space) parameters. New laws
+// (data-constrained, broken power laws, ...) implement this interface and plug into the
+// Huber/L-BFGS machinery, the bootstrap and the JSON output without touching them.
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace scalinglab::fit {
+
+enum class Variable { kN, kD, kC, kX };
+const char* variable_name(Variable v);  // "N", "D", "C", "x"
+
+// Natural logs of the variables of one run (precomputed once per fit).
+struct LogPoint {
+  double n = 0, d = 0, c = 0, x = 0;
+  double get(Variable v) const {
+    switch (v) {
+      case Variable::kN: return n;
+      case Variable::kD: return d;
+      case Variable::kC: return c;
+      default: return x;
+    }
+  }
+};
+
+// For laws that are linear in non-negative coefficients once their exponents are fixed
+// (L = Σ_j c_j·φ_j(x; exponents)): enables variable projection (--method varpro).
+struct Separable {
+  std::vector<int> exponent_index;  // positions in θ of the nonlinear exponents
+  int coefficients = 0;             // number of linear coefficients c_j ≥ 0
+};
+
+class Law {
+ public:
+  virtual ~Law() = default;
+  virtual std::string name() const = 0;
+  virtual std::string formula() const = 0;
+  virtual std::vector<Variable> variables() const = 0;
+  virtual std::vector<std::string> internal_names() const = 0;  // names of θ entries
+  virtual std::vector<std::string> param_names() const = 0;     // public names, as in the formula
+  size_t dim() const { return internal_names().size(); }
+
+  // log L̂(x; θ); when grad is non-null, also ∂ log L̂ / ∂θ (size dim()).
+  virtual double log_predict(const double* theta, const LogPoint& p, double* grad) const = 0;
+
+  // Public parameters (E, A, B, alpha, ...) from θ and back.
+  virtual std::vector<double> to_public(const double* theta) const = 0;
+  virtual std::vector<double> to_internal(const std::vector<double>& pub) const = 0;
+
+  // The published or default grid of initial θ for multi-start L-BFGS.
+  virtual std::vector<std::vector<double>> default_starts() const = 0;
+
+  // Variable projection support; nullptr when the law is not separable.
+  virtual const Separable* separable() const { return nullptr; }
+  // φ_j(x; exponents) for the separable form (exponents in Separable::exponent_index order).
+  virtual void basis(const double* exponents, const LogPoint& p, double* phi) const {}
+  // θ from linear coefficients and exponents of the separable form.
+  virtual std::vector<double> from_separable(const double* coefficients, const double* exponents) const { return {}; }
+
+  // Options that recreate this law with make_law() (e.g. {"irreducible": true}).
+  virtual bool irreducible() const { return true; }
+};
+
+struct LawOptions {
+  bool irreducible = false;  // add an irreducible term E to the Kaplan single-variable laws
+};
+
+// "chinchilla", "kaplan-n", "kaplan-d", "kaplan-c", "kaplan-nd", "power".
+// Throws std::invalid_argument naming the known laws for an unknown name.
+std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options = {});
+std::vector<std::string> law_names();
+
+}  // namespace scalinglab::fit

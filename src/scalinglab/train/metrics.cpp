@@ -1,0 +1,87 @@
+#include "scalinglab/train/metrics.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <numbers>
+#include <sstream>
+#include <stdexcept>
+
+#include "scalinglab/io/atomic_file.h"
+
+namespace scalinglab::train {
+namespace {
+
+nlohmann::ordered_json number(double x) {
+  return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json(nullptr);
+}
+
+std::runtime_error sys_error(const std::string& path, const std::string& what) {
+  return std::runtime_error(path + ": " + what + " (" + std::strerror(errno) + ")");
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const MetricsRow& r) {
+  nlohmann::ordered_json j;  // ordered: step first, so the log reads well with `tail -f`
+  j["step"] = r.step;
+  j["tokens"] = r.tokens;
+  j["flops"] = number(r.flops);
+  j["train_loss"] = number(r.train_loss);
+  j["eval_loss"] = r.eval_loss ? number(*r.eval_loss) : nlohmann::ordered_json(nullptr);
+  j["lr"] = number(r.lr);
+  j["grad_norm"] = number(r.grad_norm);
+  j["elapsed_s"] = number(r.elapsed_s);
+  return j;
+}
+
+MetricsLog::MetricsLog(std::string path, std::optional<uint64_t> resume_step) : path_(std::move(path)) {
+  std::string text;
+  {
+    std::ifstream in(path_, std::ios::binary);
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+  }
+  std::string kept;
+  size_t complete = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+  if (resume_step) {
+    std::istringstream lines(text.substr(0, complete));
+    std::string line;
+    while (std::getline(lines, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      // Lines that are not ours (no integer step) are kept rather than silently destroyed.
+      bool drop = !j.is_discarded() && j.is_object() && j.contains("step") && j["step"].is_number_unsigned() &&
+                  j["step"].get<uint64_t>() > *resume_step;
+      if (!drop) kept += line + "\n";
+    }
+  } else {
+    kept = text.substr(0, complete);
+  }
+  if (kept.size() != text.size()) io::write_file_atomic(path_, kept);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw sys_error(path_, "cannot open metrics log");
+}
+
+MetricsLog::~MetricsLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MetricsLog::append(const MetricsRow& row) {
+  std::string line = to_json(row).dump() + "\n";
+  ssize_t n = ::write(fd_, line.data(), line.size());
+  if (n < 0) throw sys_error(path_, "cannot append to metrics log");
+  if (static_cast<size_t>(n) != line.size()) throw std::runtime_error(path_ + ": short write to metrics log (disk full?)");
+}
+
+double bits_per_byte(double nats_per_token, double tokens_per_byte) {
+  return nats_per_token / std::numbers::ln2 * tokens_per_byte;
+}
+
+}  // namespace scalinglab::train
