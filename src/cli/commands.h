@@ -15,12 +15,14 @@ void register_predict(CLI::App& app);
 void register_synth(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_train(CLI::App& app);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);
   register_predict(app);
   register_synth(app);
   register_demo(app);
+  register_train(app);
   register_bench(app);
 }
 

@@ -155,7 +155,7 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       row.step = res.step;
       row.tokens = res.tokens;
       row.flops = cfg_.flops_per_token * static_cast<double>(res.tokens);
-      row.train_loss = loss_sum / static_cast<double>(loss_n);
+      row.train_loss = res.last_train_loss = loss_sum / static_cast<double>(loss_n);
       if (do_eval) row.eval_loss = res.final_eval_loss = evaluate();
       row.lr = lr;
       row.grad_norm = norm;

@@ -3,6 +3,7 @@
 // clipping, AdamW, evaluation, the metrics log and checkpoints, and talks to the model only
 // through two callbacks over the flat parameter buffer. Runs resume from the run directory's
 // checkpoint and then produce exactly the parameters an uninterrupted run would have.
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -63,6 +64,7 @@ struct TrainResult {
   bool diverged = false;         // see DivergenceConfig; `message` says why
   std::string message;
   std::optional<double> final_eval_loss;
+  double last_train_loss = NAN;  // mean train loss over the steps of the last metrics line
 };
 
 class Trainer {
