@@ -32,7 +32,8 @@ nlohmann::json to_json(const RunOutcome& o) {
           {"params_non_embedding", o.params_non_embedding}};
 }
 
-RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::ProgressMode progress) {
+RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::ProgressMode progress,
+                     const std::function<bool()>& stop) {
   spec.validate();
   const std::string cache = spec.cache_dir.empty() ? default_cache_dir() : spec.cache_dir;
   data::Corpus corpus = data::Corpus::build_or_open(spec.corpus, cache);
@@ -80,7 +81,7 @@ RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::Prog
 
   auto t0 = std::chrono::steady_clock::now();
   train::Trainer trainer(tc, corpus, model::param_table(gpt), params, model::make_train_hooks(gpt));
-  train::TrainResult r = trainer.run();
+  train::TrainResult r = trainer.run(stop);
 
   RunOutcome o;
   o.status = r.diverged ? "diverged" : (r.stopped ? "interrupted" : "done");

@@ -5,6 +5,7 @@
 //   checkpoint.bin weights + AdamW state + data position (resumable, checksummed)
 //   result.json    the outcome (written last, atomically)
 // Calling it again on a directory with a checkpoint resumes where the run stopped.
+#include <functional>
 #include <string>
 
 #include "scalinglab/run/run_spec.h"
@@ -25,7 +26,10 @@ struct RunOutcome {
 nlohmann::json to_json(const RunOutcome& o);
 
 // Throws std::invalid_argument / io::InputError for a bad spec or corpus before any training.
+// `stop` is polled after every step (default: Ctrl-C); when true the run checkpoints and returns
+// with status "interrupted".
 RunOutcome train_run(const RunSpec& spec, const std::string& run_dir,
-                     util::ProgressMode progress = util::ProgressMode::kAuto);
+                     util::ProgressMode progress = util::ProgressMode::kAuto,
+                     const std::function<bool()>& stop = util::interrupted);
 
 }  // namespace scalinglab::run
