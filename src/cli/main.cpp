@@ -10,11 +10,15 @@ int main(int argc, char** argv) {
   CLI::App app{"scalinglab: neural scaling laws of language models — train pilots, fit laws, plan, report"};
   app.set_version_flag("--version", SCALINGLAB_VERSION);
   app.require_subcommand(1);
+  // A flag given twice takes the last value, so scripts can append overrides.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   scalinglab::cli::register_all(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "scalinglab: error: " << e.what() << " (see --help)\n";
+    return 2;
   } catch (const scalinglab::io::InputError& e) {
     std::cerr << "scalinglab: error: " << e.what() << "\n";
     return 2;
