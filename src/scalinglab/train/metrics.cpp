@@ -33,6 +33,8 @@ nlohmann::ordered_json to_json(const MetricsRow& r) {
   j["flops"] = number(r.flops);
   j["train_loss"] = number(r.train_loss);
   j["eval_loss"] = r.eval_loss ? number(*r.eval_loss) : nlohmann::ordered_json(nullptr);
+  j["eval_bits_per_byte"] =
+      r.eval_loss ? number(bits_per_byte(*r.eval_loss, r.tokens_per_byte)) : nlohmann::ordered_json(nullptr);
   j["lr"] = number(r.lr);
   j["grad_norm"] = number(r.grad_norm);
   j["elapsed_s"] = number(r.elapsed_s);

@@ -14,6 +14,7 @@ struct MetricsRow {
   double flops = 0;     // training compute so far
   double train_loss = 0;           // nats per token
   std::optional<double> eval_loss;  // nats per token, on steps with an evaluation
+  double tokens_per_byte = 1;       // of the tokenizer: converts eval_loss to bits per byte
   double lr = 0;
   double grad_norm = 0;  // before clipping
   double elapsed_s = 0;

@@ -163,8 +163,10 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       log.append(row);
       loss_sum = 0;
       loss_n = 0;
-      char note[64];
-      std::snprintf(note, sizeof note, "loss %.4f", row.train_loss);
+      char note[96];
+      const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::snprintf(note, sizeof note, "loss %.4f  %.3g tokens/s", row.train_loss,
+                    static_cast<double>(res.tokens - res.resumed_from * tokens_per_step) / std::max(run_s, 1e-9));
       progress.set_note(note);
     }
     progress.set(static_cast<double>(res.step));
