@@ -1,0 +1,185 @@
+#include "scalinglab/sweep/sweep_spec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <stdexcept>
+
+namespace scalinglab::sweep {
+
+double HyperRule::lr_for_width(int d_model) const {
+  double lr = lr_base * std::pow(static_cast<double>(lr_base_width) / d_model, lr_width_exponent);
+  return std::clamp(lr, lr_min, lr_max);
+}
+
+namespace {
+
+std::vector<double> logspace(double lo, double hi, int k) {
+  std::vector<double> v;
+  for (int i = 0; i < k; ++i) v.push_back(k == 1 ? lo : std::exp(std::log(lo) + (std::log(hi) - std::log(lo)) * i / (k - 1)));
+  return v;
+}
+
+std::string key_for(double budget, const model::GptConfig& m, double d, uint64_t seed) {
+  char buf[128];
+  if (budget > 0)
+    std::snprintf(buf, sizeof buf, "C%.1e-N%.2e-s%llu", budget, static_cast<double>(m.params_total()),
+                  static_cast<unsigned long long>(seed));
+  else
+    std::snprintf(buf, sizeof buf, "N%.2e-D%.2e-s%llu", static_cast<double>(m.params_total()), d,
+                  static_cast<unsigned long long>(seed));
+  return buf;
+}
+
+template <typename T>
+void get(const nlohmann::json& j, const char* field, T& out, const std::string& path) {
+  if (!j.contains(field)) return;
+  try {
+    out = j.at(field).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::invalid_argument("sweep spec: field '" + path + field + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+SweepSpec sweep_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("sweep spec: expected a JSON object");
+  static const std::set<std::string> known{"name", "corpus", "family", "hyper", "design", "seeds", "threads_per_run",
+                                           "eval_fraction", "eval_windows"};
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!known.count(it.key())) throw std::invalid_argument("sweep spec: unknown field '" + it.key() + "'");
+  SweepSpec s;
+  get(j, "name", s.name, "");
+  get(j, "corpus", s.corpus, "");
+  get(j, "seeds", s.seeds, "");
+  get(j, "threads_per_run", s.threads_per_run, "");
+  get(j, "eval_fraction", s.eval_fraction, "");
+  get(j, "eval_windows", s.eval_windows, "");
+  if (j.contains("family")) {
+    const auto& f = j["family"];
+    get(f, "aspect", s.family.aspect, "family.");
+    get(f, "head_dim", s.family.head_dim, "family.");
+    get(f, "d_multiple", s.family.d_multiple, "family.");
+    get(f, "ctx", s.family.ctx, "family.");
+    get(f, "max_layers", s.family.max_layers, "family.");
+  }
+  if (j.contains("hyper")) {
+    const auto& h = j["hyper"];
+    get(h, "lr_base", s.hyper.lr_base, "hyper.");
+    get(h, "lr_base_width", s.hyper.lr_base_width, "hyper.");
+    get(h, "lr_width_exponent", s.hyper.lr_width_exponent, "hyper.");
+    get(h, "lr_min", s.hyper.lr_min, "hyper.");
+    get(h, "lr_max", s.hyper.lr_max, "hyper.");
+    get(h, "batch_tokens", s.hyper.batch_tokens, "hyper.");
+    get(h, "warmup_frac", s.hyper.warmup_frac, "hyper.");
+    get(h, "weight_decay", s.hyper.weight_decay, "hyper.");
+    get(h, "schedule", s.hyper.schedule, "hyper.");
+  }
+  if (j.contains("design")) {
+    const auto& d = j["design"];
+    std::string kind = "isoflop";
+    get(d, "kind", kind, "design.");
+    if (kind != "isoflop" && kind != "grid")
+      throw std::invalid_argument("sweep spec: design.kind must be \"isoflop\" or \"grid\", got \"" + kind + "\"");
+    s.design.kind = kind == "grid" ? DesignKind::kGrid : DesignKind::kIsoFlop;
+    get(d, "n_min", s.design.n_min, "design.");
+    get(d, "n_max", s.design.n_max, "design.");
+    get(d, "sizes", s.design.sizes, "design.");
+    get(d, "tokens_per_param", s.design.tokens_per_param, "design.");
+    get(d, "c_min", s.design.c_min, "design.");
+    get(d, "c_max", s.design.c_max, "design.");
+    get(d, "budgets", s.design.budgets, "design.");
+    get(d, "per_budget", s.design.per_budget, "design.");
+    get(d, "span", s.design.span, "design.");
+  }
+  return s;
+}
+
+nlohmann::json to_json(const SweepSpec& s) {
+  const auto& d = s.design;
+  return {{"name", s.name},
+          {"corpus", s.corpus},
+          {"family", {{"aspect", s.family.aspect}, {"head_dim", s.family.head_dim}, {"d_multiple", s.family.d_multiple},
+                      {"ctx", s.family.ctx}, {"max_layers", s.family.max_layers}}},
+          {"hyper", {{"lr_base", s.hyper.lr_base}, {"lr_base_width", s.hyper.lr_base_width},
+                     {"lr_width_exponent", s.hyper.lr_width_exponent}, {"lr_min", s.hyper.lr_min},
+                     {"lr_max", s.hyper.lr_max}, {"batch_tokens", s.hyper.batch_tokens},
+                     {"warmup_frac", s.hyper.warmup_frac}, {"weight_decay", s.hyper.weight_decay},
+                     {"schedule", s.hyper.schedule}}},
+          {"design", {{"kind", d.kind == DesignKind::kGrid ? "grid" : "isoflop"}, {"n_min", d.n_min}, {"n_max", d.n_max},
+                      {"sizes", d.sizes}, {"tokens_per_param", d.tokens_per_param}, {"c_min", d.c_min},
+                      {"c_max", d.c_max}, {"budgets", d.budgets}, {"per_budget", d.per_budget}, {"span", d.span}}},
+          {"seeds", s.seeds},
+          {"threads_per_run", s.threads_per_run},
+          {"eval_fraction", s.eval_fraction},
+          {"eval_windows", s.eval_windows}};
+}
+
+std::vector<PlannedRun> plan(const SweepSpec& s) {
+  if (s.seeds.empty()) throw std::invalid_argument("sweep spec: seeds must list at least one seed");
+  if (s.hyper.batch_tokens % static_cast<uint32_t>(s.family.ctx) != 0)
+    throw std::invalid_argument("sweep spec: hyper.batch_tokens (" + std::to_string(s.hyper.batch_tokens) +
+                                ") must be a multiple of family.ctx (" + std::to_string(s.family.ctx) + ")");
+  std::vector<std::pair<model::GptConfig, std::pair<double, double>>> cells;  // shape, (D, budget)
+  const Design& d = s.design;
+  if (d.kind == DesignKind::kGrid) {
+    if (d.sizes < 3) throw std::invalid_argument("sweep spec: design.sizes must be at least 3 to fit a law");
+    if (d.tokens_per_param.empty()) throw std::invalid_argument("sweep spec: design.tokens_per_param is empty");
+    for (double n : logspace(d.n_min, d.n_max, d.sizes)) {
+      model::GptConfig m = shape_for_params(n, s.family);
+      for (double r : d.tokens_per_param) cells.push_back({m, {r * static_cast<double>(m.params_total()), 0.0}});
+    }
+  } else {
+    if (d.budgets < 1 || d.per_budget < 3)
+      throw std::invalid_argument("sweep spec: an IsoFLOP design needs design.per_budget >= 3 sizes per budget");
+    for (double c : logspace(d.c_min, d.c_max, d.budgets)) {
+      const double n_star = std::sqrt(c / (6.0 * 20.0));
+      std::set<int64_t> seen;
+      for (double n : logspace(n_star / d.span, n_star * d.span, d.per_budget)) {
+        model::GptConfig m = shape_for_params(n, s.family);
+        if (!seen.insert(m.params_total()).second) continue;  // two targets rounded to one shape
+        cells.push_back({m, {c / (6.0 * static_cast<double>(m.params_total())), c}});
+      }
+    }
+  }
+  std::set<int64_t> sizes;
+  std::vector<PlannedRun> runs;
+  for (const auto& [m, dc] : cells) {
+    const double tokens = dc.first;
+    if (tokens < s.hyper.batch_tokens)
+      throw std::invalid_argument("sweep spec: a run of " + std::to_string(m.params_total()) + " parameters gets only " +
+                                  std::to_string(static_cast<long>(tokens)) + " tokens, less than one batch of " +
+                                  std::to_string(s.hyper.batch_tokens) + "; raise the budget or the smallest size");
+    sizes.insert(m.params_total());
+    for (uint64_t seed : s.seeds) {
+      PlannedRun r;
+      r.spec.model = m;
+      r.spec.batch = s.hyper.batch_tokens / static_cast<uint32_t>(s.family.ctx);
+      r.spec.tokens = tokens;
+      r.spec.schedule.kind = train::parse_schedule_kind(s.hyper.schedule);
+      r.spec.schedule.peak_lr = s.hyper.lr_for_width(m.d_model);
+      r.spec.warmup_frac = s.hyper.warmup_frac;
+      r.spec.adamw.weight_decay = s.hyper.weight_decay;
+      r.spec.evals = static_cast<uint64_t>(std::lround(1.0 / std::max(0.01, s.eval_fraction)));
+      r.spec.eval_windows = s.eval_windows;
+      r.spec.seed = seed;
+      r.spec.threads = s.threads_per_run;
+      r.spec.corpus = s.corpus;
+      r.spec.validate();
+      r.n = static_cast<double>(m.params_total());
+      r.d = static_cast<double>(r.spec.steps() * r.spec.tokens_per_step());  // whole steps
+      r.c = 6.0 * r.n * r.d;
+      r.budget = dc.second;
+      r.key = key_for(dc.second, m, r.d, seed);
+      runs.push_back(std::move(r));
+    }
+  }
+  if (sizes.size() < 3)
+    throw std::invalid_argument("sweep spec: only " + std::to_string(sizes.size()) +
+                                " distinct model sizes; a scaling-law fit needs at least 3");
+  return runs;
+}
+
+}  // namespace scalinglab::sweep

@@ -1,0 +1,73 @@
+#pragma once
+// A pilot sweep: which models to train on which corpus for how long, by a stated rule, so that the
+// fitted law can be trusted. Read from a JSON file (or built from flags); plan() expands it into
+// concrete runs, each with a stable key, before anything is trained.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "scalinglab/run/run_spec.h"
+#include "scalinglab/sweep/model_family.h"
+
+namespace scalinglab::sweep {
+
+// Per-size hyperparameters. Peak lr shrinks with width as lr = base·(base_width/d)^exponent, the
+// μP-style transfer rule (Yang et al. 2022) in its simplest form; tokens per step and warmup
+// fraction are shared by the family.
+struct HyperRule {
+  double lr_base = 3e-3;
+  int lr_base_width = 128;
+  double lr_width_exponent = 0.5;
+  double lr_min = 5e-4, lr_max = 1e-2;
+  uint32_t batch_tokens = 2048;
+  double warmup_frac = 0.05;
+  double weight_decay = 0.1;
+  std::string schedule = "cosine";  // Hoffmann et al. 2022: cosine to 10% over exactly the run
+  double lr_for_width(int d_model) const;
+};
+
+enum class DesignKind { kGrid, kIsoFlop };
+
+struct Design {
+  DesignKind kind = DesignKind::kIsoFlop;
+  // Grid: `sizes` target N log-spaced in [n_min, n_max] × tokens-per-parameter ratios.
+  double n_min = 3e4, n_max = 2e6;
+  int sizes = 5;
+  std::vector<double> tokens_per_param = {5, 20, 80};
+  // IsoFLOP: `budgets` compute values log-spaced in [c_min, c_max] (C = 6·N·D, N total params),
+  // `per_budget` sizes spanning [N*/span, N*·span] around the expected optimum N* = sqrt(C/(6·20))
+  // (about 20 tokens per parameter, Hoffmann et al. 2022).
+  double c_min = 1e12, c_max = 1e14;
+  int budgets = 3, per_budget = 5;
+  double span = 4;
+};
+
+struct SweepSpec {
+  std::string name = "sweep";
+  std::string corpus = "kjv";
+  FamilyRule family;
+  HyperRule hyper;
+  Design design;
+  std::vector<uint64_t> seeds = {1};
+  int threads_per_run = 0;  // 0: decided by the scheduler
+  double eval_fraction = 0.1;  // evaluations per run: every tenth of the run
+  uint64_t eval_windows = 32;
+};
+
+struct PlannedRun {
+  std::string key;   // stable name within the sweep, e.g. "C1.0e+13-N1.2e+05-s1"
+  run::RunSpec spec;
+  double n = 0, d = 0, c = 0;  // total params, tokens, 6·N·D
+  double budget = 0;           // the IsoFLOP budget it belongs to (0 for a grid)
+};
+
+// Throws std::invalid_argument naming the JSON field for a malformed or inconsistent spec.
+SweepSpec sweep_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const SweepSpec& s);
+
+// Expands the design; throws std::invalid_argument for a spec that cannot give a fit (fewer than
+// 3 distinct sizes, a budget too small for the smallest model, ...).
+std::vector<PlannedRun> plan(const SweepSpec& s);
+
+}  // namespace scalinglab::sweep

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "scalinglab/sweep/sweep_spec.h"
+
+using namespace scalinglab;
+using namespace scalinglab::sweep;
+
+TEST(ModelFamily, ShapesHitTheTargetSizeAndKeepTheAspectRatio) {
+  FamilyRule rule;
+  for (double n : {3e4, 1e5, 1e6, 1e7, 2e7}) {
+    auto m = shape_for_params(n, rule);
+    EXPECT_NO_THROW(m.validate());
+    double ratio = static_cast<double>(m.params_total()) / n;
+    // Widths come in steps of 16, coarse only at the very small end (a 1-layer model of 30K).
+    EXPECT_GT(ratio, 0.8) << n;
+    EXPECT_LT(ratio, 1.2) << n;
+    EXPECT_EQ(m.d_model % rule.d_multiple, 0);
+    EXPECT_EQ(m.d_model % m.n_head, 0);
+    double aspect = static_cast<double>(m.d_model) / m.n_layer;
+    EXPECT_GE(aspect, rule.aspect / 2) << n;
+    EXPECT_LE(aspect, rule.aspect * 2) << n;
+  }
+  // Larger targets never give smaller models.
+  EXPECT_LT(shape_for_params(1e5, rule).params_total(), shape_for_params(1e6, rule).params_total());
+}
+
+TEST(HyperRule, LearningRateShrinksWithWidthWithinBounds) {
+  HyperRule h;
+  EXPECT_DOUBLE_EQ(h.lr_for_width(128), 3e-3);
+  EXPECT_NEAR(h.lr_for_width(512), 3e-3 / 2, 1e-12);  // (128/512)^0.5
+  EXPECT_GT(h.lr_for_width(32), h.lr_for_width(64));
+  EXPECT_LE(h.lr_for_width(1), h.lr_max);
+}
+
+TEST(SweepPlan, IsoFlopDesignSpendsEachBudget) {
+  SweepSpec s;
+  s.design.c_min = 1e12;
+  s.design.c_max = 1e14;
+  s.design.budgets = 3;
+  s.design.per_budget = 5;
+  auto runs = plan(s);
+  std::set<std::string> keys;
+  std::set<double> budgets;
+  for (const auto& r : runs) {
+    keys.insert(r.key);
+    budgets.insert(r.budget);
+    // D is rounded up to whole steps of 2048 tokens: C = 6ND within one step's worth.
+    EXPECT_GE(r.c, r.budget * (1 - 1e-9));
+    EXPECT_LE(r.c, 6 * r.n * (r.budget / (6 * r.n) + 2048) * (1 + 1e-9));
+    EXPECT_EQ(r.spec.tokens_per_step(), 2048u);
+    EXPECT_NEAR(r.spec.schedule.peak_lr, s.hyper.lr_for_width(r.spec.model.d_model), 1e-15);
+  }
+  EXPECT_EQ(keys.size(), runs.size());
+  EXPECT_EQ(budgets.size(), 3u);
+  EXPECT_EQ(runs.size(), 15u);  // five distinct sizes in every budget
+}
+
+TEST(SweepPlan, GridDesignAndJsonRoundTrip) {
+  auto j = nlohmann::json::parse(R"({"name": "g", "design": {"kind": "grid", "n_min": 3e4, "n_max": 1e6,
+                                     "sizes": 4, "tokens_per_param": [10, 40]}, "seeds": [1, 2]})");
+  SweepSpec s = sweep_from_json(j);
+  auto runs = plan(s);
+  EXPECT_EQ(runs.size(), 4u * 2 * 2);
+  EXPECT_EQ(to_json(sweep_from_json(to_json(s))), to_json(s));
+}
+
+TEST(SweepPlan, InconsistentSpecsAreRefusedWithTheField) {
+  auto expect_error = [](const std::string& json, const std::string& needle) {
+    try {
+      plan(sweep_from_json(nlohmann::json::parse(json)));
+      FAIL() << json;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error(R"({"desing": {}})", "unknown field 'desing'");
+  expect_error(R"({"design": {"kind": "grid", "sizes": 2}})", "at least 3");
+  expect_error(R"({"design": {"kind": "lattice"}})", "design.kind");
+  expect_error(R"({"hyper": {"batch_tokens": 1000}})", "multiple of family.ctx");
+  expect_error(R"({"design": {"c_min": 1e6, "c_max": 1e7}})", "less than one batch");
+  expect_error(R"({"design": {"kind": "grid", "n_min": 1e5, "n_max": 1.01e5, "sizes": 3}})", "distinct model sizes");
+  expect_error(R"({"seeds": "one"})", "'seeds'");
+}
