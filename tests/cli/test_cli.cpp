@@ -9,23 +9,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/shell.h"
+
+using scalinglab::testing::ShellResult;
+
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
+ShellResult run(const std::string& args) { return scalinglab::testing::scalinglab_cli(args); }
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(SCALINGLAB_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 std::string temp_file(const std::string& name, const std::string& contents) {
   auto dir = std::filesystem::temp_directory_path() / ("scalinglab-cli-test-" + std::to_string(::getpid()));
@@ -47,7 +38,7 @@ std::string valid_runs() {
 }
 
 void expect_input_error(const std::string& file, const std::string& extra, const std::vector<std::string>& needles) {
-  Result r = run("fit " + file + " --bootstrap 0 " + extra);
+  ShellResult r = run("fit " + file + " --bootstrap 0 " + extra);
   EXPECT_EQ(r.code, 2) << r.out;
   // One line, starting with the program's error prefix.
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
@@ -95,7 +86,7 @@ TEST(CliBadInput, LawNeedsAColumnTheTableLacks) {
 }
 
 TEST(CliBadInput, BadFitFileForPredict) {
-  Result r = run("predict --law " + temp_file("bad.json", "{\"schema\": \"other\"}") + " --n 1e9 --d 2e10");
+  ShellResult r = run("predict --law " + temp_file("bad.json", "{\"schema\": \"other\"}") + " --n 1e9 --d 2e10");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("schema"), std::string::npos) << r.out;
 }
@@ -103,14 +94,14 @@ TEST(CliBadInput, BadFitFileForPredict) {
 TEST(Cli, FitJsonThenPredictRoundTrips) {
   std::string data = temp_file("good.csv", valid_runs());
   std::string json_path = temp_file("fit.json", "");
-  Result r = run("fit " + data + " --bootstrap 50 --json " + json_path + " -q");
+  ShellResult r = run("fit " + data + " --bootstrap 50 --json " + json_path + " -q");
   ASSERT_EQ(r.code, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
   for (const char* key : {"law", "params", "se", "ci95", "objective", "points", "converged_starts", "derived", "holdout"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["points"], 16);
   EXPECT_NEAR(j["params"]["alpha"].get<double>(), 0.34, 1e-4);  // exact data
-  Result p = run("predict --law " + json_path + " --n 7e10 --d 1.4e12 --json");
+  ShellResult p = run("predict --law " + json_path + " --n 7e10 --d 1.4e12 --json");
   ASSERT_EQ(p.code, 0) << p.out;
   nlohmann::json pj = nlohmann::json::parse(p.out);
   double expect = 1.69 + 406.4 / std::pow(7e10, 0.34) + 410.7 / std::pow(1.4e12, 0.28);
@@ -120,7 +111,7 @@ TEST(Cli, FitJsonThenPredictRoundTrips) {
 
 TEST(Cli, BundledExampleIsWhatSynthGenerates) {
   std::string out = temp_file("synth.csv", "");
-  Result r = run("synth --design isoflop --c-min 1e17 --c-max 1e21 --budgets 9 --per-budget 9 --n-span 6 --noise 0.015 "
+  ShellResult r = run("synth --design isoflop --c-min 1e17 --c-max 1e21 --budgets 9 --per-budget 9 --n-span 6 --noise 0.015 "
                  "--seed 2024 --E 1.8172 --A 482.01 --B 2085.43 --alpha 0.3478 --beta 0.3658 -o " + out);
   ASSERT_EQ(r.code, 0) << r.out;
   std::ifstream a(out), b(std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv");
@@ -132,7 +123,7 @@ TEST(Cli, BundledExampleIsWhatSynthGenerates) {
 
 TEST(Cli, DemoWritesFitAndReportsTheHoldout) {
   auto dir = std::filesystem::temp_directory_path() / ("scalinglab-demo-" + std::to_string(::getpid()));
-  Result r = run("demo --bootstrap 40 -o " + dir.string());
+  ShellResult r = run("demo --bootstrap 40 -o " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("holdout"), std::string::npos);
   nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "fit.json"));
@@ -143,7 +134,7 @@ TEST(Cli, DemoWritesFitAndReportsTheHoldout) {
 
 TEST(Cli, ApproachTwoOnTheBundledExampleRecoversTheExponent) {
   std::string json_path = temp_file("a2.json", "");
-  Result r = run("fit " + std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv --approach 2 "
+  ShellResult r = run("fit " + std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv --approach 2 "
                  "--bootstrap 100 --json " + json_path + " -q");
   ASSERT_EQ(r.code, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
@@ -164,7 +155,7 @@ TEST(Cli, ApproachOneOnTrainingCurves) {
     }
   }
   std::string json_path = temp_file("a1.json", "");
-  Result r = run("fit " + temp_file("curves.csv", s.str()) + " --approach 1 --bootstrap 50 --json " + json_path + " -q");
+  ShellResult r = run("fit " + temp_file("curves.csv", s.str()) + " --approach 1 --bootstrap 50 --json " + json_path + " -q");
   ASSERT_EQ(r.code, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
   EXPECT_NEAR(j["a"]["value"].get<double>(), 0.28 / 0.62, 0.03);
@@ -172,7 +163,7 @@ TEST(Cli, ApproachOneOnTrainingCurves) {
 
 TEST(Cli, CompareRanksTheGeneratingLawFirst) {
   std::string json_path = temp_file("cmp.json", "");
-  Result r = run("fit " + std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv --compare "
+  ShellResult r = run("fit " + std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv --compare "
                  "kaplan-c,chinchilla,kaplan-nd --irreducible --bootstrap 20 --json " + json_path);
   ASSERT_EQ(r.code, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));

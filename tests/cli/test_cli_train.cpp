@@ -9,24 +9,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/shell.h"
+
 namespace fs = std::filesystem;
 
+using scalinglab::testing::ShellResult;
+using scalinglab::testing::shell;
+
 namespace {
-
-struct Result {
-  int code;
-  std::string out;
-};
-
-Result sh(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 fs::path temp_dir() {
   auto d = fs::temp_directory_path() / ("sl_cli_train_" + std::to_string(::getpid()) + "_" +
@@ -50,15 +40,15 @@ std::string train_cmd(const fs::path& d, const std::string& extra) {
 TEST(CliTrain, BadConfigurationIsOneLineAndExitCode2) {
   auto d = temp_dir();
   for (const std::string& extra : {"--heads 3", "--tokens 0", "--lr -1", "--schedule triangle"}) {
-    Result r = sh(train_cmd(d, extra));
+    ShellResult r = shell(train_cmd(d, extra));
     EXPECT_EQ(r.code, 2) << extra << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << extra << ": " << r.out;
     EXPECT_EQ(r.out.rfind("scalinglab: error: ", 0), 0u) << r.out;
     EXPECT_FALSE(fs::exists(d / "run" / "checkpoint.bin"));
   }
-  Result r = sh(train_cmd(d, "--heads 3"));
+  ShellResult r = shell(train_cmd(d, "--heads 3"));
   EXPECT_NE(r.out.find("n_head"), std::string::npos) << r.out;
-  r = sh(std::string(SCALINGLAB_CLI_PATH) + " train --out " + (d / "x").string() + " --corpus " +
+  r = shell(std::string(SCALINGLAB_CLI_PATH) + " train --out " + (d / "x").string() + " --corpus " +
          (d / "nope.txt").string() + " --cache " + (d / "cache").string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("nope.txt"), std::string::npos) << r.out;
@@ -69,7 +59,7 @@ TEST(CliTrain, CtrlCSavesACheckpointAndTheSameCommandResumes) {
   auto d = temp_dir();
   // Long enough that SIGINT after 1 s arrives mid-run (the tiny model does ~1e5 tokens/s).
   std::string cmd = train_cmd(d, "--tokens 1e6 --evals 2 --eval-windows 4");
-  Result r = sh("timeout --preserve-status -s INT 1 " + cmd);
+  ShellResult r = shell("timeout --preserve-status -s INT 1 " + cmd);
   ASSERT_EQ(r.code, 130) << r.out;
   EXPECT_NE(r.out.find("interrupted"), std::string::npos) << r.out;
   ASSERT_TRUE(fs::exists(d / "run" / "checkpoint.bin"));
@@ -80,7 +70,7 @@ TEST(CliTrain, CtrlCSavesACheckpointAndTheSameCommandResumes) {
   EXPECT_GT(stopped_at, 0u);
   EXPECT_LT(stopped_at, 3907u);
   // The same command resumes the run and finishes it (capped by a timeout for safety).
-  r = sh("timeout 300 " + cmd + " -q");
+  r = shell("timeout 300 " + cmd + " -q");
   ASSERT_EQ(r.code, 0) << r.out;
   nlohmann::json done = nlohmann::json::parse(std::ifstream(d / "run" / "result.json"));
   EXPECT_EQ(done["status"], "done");

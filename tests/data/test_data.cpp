@@ -12,28 +12,15 @@
 #include "scalinglab/data/tokenizer.h"
 #include "scalinglab/io/input_error.h"
 
+#include "common/temp_dir.h"
+
 namespace fs = std::filesystem;
 using namespace scalinglab::data;
 using scalinglab::io::InputError;
 
-namespace {
+using scalinglab::testing::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("sl_data_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name, const std::string& contents) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << contents;
-    return p.string();
-  }
-};
+namespace {
 
 std::string pseudo_text(size_t n, uint32_t seed = 1) {
   std::string s(n, ' ');

@@ -12,21 +12,14 @@
 #include "scalinglab/run/train_run.h"
 #include "scalinglab/train/checkpoint.h"
 
+#include "common/temp_dir.h"
+
 namespace fs = std::filesystem;
 using namespace scalinglab;
 
-namespace {
+using scalinglab::testing::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("sl_run_" + std::to_string(::getpid()) + "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 // Repetitive English-like text: learnable well below the 8 bits/byte of a uniform guess.
 std::string corpus_text() {

@@ -8,21 +8,14 @@
 
 #include "scalinglab/train/checkpoint.h"
 
+#include "common/temp_dir.h"
+
 namespace fs = std::filesystem;
 using namespace scalinglab::train;
 
-namespace {
+using scalinglab::testing::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("sl_ckpt_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 Checkpoint sample(size_t n = 1000) {
   Checkpoint c;

@@ -9,21 +9,14 @@
 #include "scalinglab/io/table.h"
 #include "scalinglab/train/metrics.h"
 
+#include "common/temp_dir.h"
+
 namespace fs = std::filesystem;
 using namespace scalinglab::train;
 
-namespace {
+using scalinglab::testing::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("sl_metrics_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

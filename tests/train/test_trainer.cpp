@@ -11,22 +11,15 @@
 #include "scalinglab/train/checkpoint.h"
 #include "scalinglab/train/trainer.h"
 
+#include "common/temp_dir.h"
+
 namespace fs = std::filesystem;
 using namespace scalinglab;
 using namespace scalinglab::train;
 
-namespace {
+using scalinglab::testing::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("sl_trainer_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 // A real, if tiny, language model: next-byte logits = W[current byte] + b. Its exact gradient
 // is cheap, so the loop can be tested end to end without the GPT.

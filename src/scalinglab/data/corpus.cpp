@@ -19,6 +19,7 @@
 #include "scalinglab/data/tokenizer.h"
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/input_error.h"
+#include "scalinglab/io/read_file.h"
 
 namespace scalinglab::data {
 namespace fs = std::filesystem;
@@ -44,15 +45,6 @@ struct Header {
   uint8_t pad[kHeaderBytes - 40];
 };
 static_assert(sizeof(Header) == kHeaderBytes);
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io::InputError(path, 0, "", "cannot read corpus file (" + std::string(std::strerror(errno)) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw io::InputError(path, 0, "", "read error in corpus file");
-  return ss.str();
-}
 
 // The KJV ships compressed in a format only the package's own `bible` program decodes; -l with a
 // wide line puts one verse per line, making the text independent of the terminal's COLUMNS.
@@ -118,11 +110,11 @@ std::string read_corpus_text(const std::string& source) {
     std::sort(files.begin(), files.end());
     for (const auto& rel : files) {
       if (!text.empty() && text.back() != '\n') text.push_back('\n');
-      text += read_whole_file((fs::path(source) / rel).string());
+      text += io::read_file((fs::path(source) / rel).string(), "corpus file");
     }
     if (files.empty()) throw io::InputError(source, 0, "", "corpus directory contains no files");
   } else {
-    text = read_whole_file(source);
+    text = io::read_file(source, "corpus file");
   }
   if (text.empty()) throw io::InputError(source, 0, "", "corpus is empty");
   return text;

@@ -239,11 +239,7 @@ EnvelopeResult fit_envelope(const std::vector<TrainingCurve>& input, const Envel
       bn.push_back(p.n_opt);
       bd.push_back(p.d_opt);
     }
-    if (bc.size() < 2) continue;
-    try {
-      draws[static_cast<size_t>(k)] = draw_from(fit_power_law(bc, bn), fit_power_law(bc, bd));
-    } catch (const std::invalid_argument&) {
-    }
+    draws[static_cast<size_t>(k)] = draw_from_points(bc, bn, bd);
   }
   add_bootstrap(res.scaling, draws, opt.seed);
   return res;

@@ -210,12 +210,7 @@ IsoflopResult fit_isoflop(const std::vector<Run>& runs, const IsoflopOptions& op
       bn.push_back(b.n_opt);
       bd.push_back(b.d_opt);
     }
-    if (bc.size() < 2) continue;
-    try {
-      draws[static_cast<size_t>(k)] = draw_from(fit_power_law(bc, bn), fit_power_law(bc, bd));
-    } catch (const std::invalid_argument&) {
-      // e.g. two budgets with identical C under explicit ids: this resample is unusable.
-    }
+    draws[static_cast<size_t>(k)] = draw_from_points(bc, bn, bd);
   }
   add_bootstrap(res.scaling, draws, opt.seed);
   return res;

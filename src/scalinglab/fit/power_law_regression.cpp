@@ -106,6 +106,16 @@ ScalingDraw draw_from(const PowerLawFit& n_fit, const PowerLawFit& d_fit) {
   return ScalingDraw{true, n_fit.p, n_fit.log_k, d_fit.p, d_fit.log_k};
 }
 
+ScalingDraw draw_from_points(const std::vector<double>& c, const std::vector<double>& n_opt,
+                             const std::vector<double>& d_opt) {
+  if (c.size() < 2) return {};
+  try {
+    return draw_from(fit_power_law(c, n_opt), fit_power_law(c, d_opt));
+  } catch (const std::invalid_argument&) {
+    return {};  // e.g. two budgets with identical C under explicit ids
+  }
+}
+
 namespace {
 
 void fill(Estimate& e, const std::vector<double>& v) { add_replicates(e, v); }

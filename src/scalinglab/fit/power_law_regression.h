@@ -69,6 +69,10 @@ struct ScalingDraw {
   double a = 0, log_k_n = 0, b = 0, log_k_d = 0;
 };
 ScalingDraw draw_from(const PowerLawFit& n_fit, const PowerLawFit& d_fit);
+// Fits both laws to one resample's optimal points; ok = false when they cannot be fitted (fewer
+// than 2 points, or all at one compute value).
+ScalingDraw draw_from_points(const std::vector<double>& c, const std::vector<double>& n_opt,
+                             const std::vector<double>& d_opt);
 
 // Fills se/lo/hi of every estimate in `s` from the usable draws (needs at least 2 of them).
 void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uint64_t seed);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "scalinglab/io/input_error.h"
+#include "scalinglab/io/read_file.h"
 
 namespace scalinglab::io {
 namespace {
@@ -64,15 +65,6 @@ std::vector<std::string> split_record(const std::string& line, char sep, const s
   if (quoted) throw InputError(source, lineno, "", "unterminated quoted field");
   out.push_back(was_quoted ? cur : trim(cur));
   return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, "", "cannot open file (" + std::string(std::strerror(errno)) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw InputError(path, 0, "", "read error");
-  return ss.str();
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -221,7 +213,7 @@ Table parse_jsonl(const std::string& text, const std::string& source) {
 }
 
 Table read_table(const std::string& path, TableFormat format) {
-  std::string text = read_file(path);
+  std::string text = read_file(path, "table");
   if (format == TableFormat::kAuto) {
     std::string p = lower(path);
     if (ends_with(p, ".jsonl") || ends_with(p, ".ndjson") || ends_with(p, ".json"))
