@@ -16,6 +16,7 @@ void register_synth(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_train(CLI::App& app);
+void register_sweep(CLI::App& app);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);
@@ -23,6 +24,7 @@ inline void register_all(CLI::App& app) {
   register_synth(app);
   register_demo(app);
   register_train(app);
+  register_sweep(app);
   register_bench(app);
 }
 
