@@ -9,6 +9,7 @@ torch.set_num_threads(1) and (2) and the faster setting is reported (on a 2-core
 thread can lose when the other core is busy).
 scalinglab side: `scalinglab bench train ... --json` with the same config, all cores (OpenMP
 threads calling single-threaded OpenBLAS), which also measures the sgemm peak in the same run.
+OMP_WAIT_POLICY defaults to passive for both (see below).
 Both report tokens/s from the MEDIAN step time of the timed steps (after warmup).
 
     /usr/bin/python3 bench/train_vs_torch.py [--binary build/scalinglab] [--steps 10] [--warmup 3]
@@ -26,6 +27,12 @@ import statistics
 import subprocess
 import sys
 import time
+
+# OpenMP threads that spin while waiting make both engines several times slower whenever another
+# process holds a core (this box is shared; see kernels/cpu/README.md). Unless the caller chose
+# otherwise, both sides get passive waiting: set before torch loads its OpenMP runtime, and
+# inherited by the scalinglab subprocess.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import torch
 import torch.nn as nn
@@ -123,7 +130,7 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="also print a Markdown table row per config")
     args = ap.parse_args()
     configs = args.config or ISSUE_CONFIGS
-    print(f"torch {torch.__version__}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+    print(f"torch {torch.__version__}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
           f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}; load {os.getloadavg()}", flush=True)
     rows = []
     for c in configs:

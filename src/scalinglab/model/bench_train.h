@@ -33,7 +33,7 @@ struct TrainBenchConfig {
   double lr = 1e-3;
   unsigned long long seed = 1;
   int peak_n = 1024;
-  int peak_reps = 5;
+  int peak_reps = 10;
 };
 
 struct TrainBenchResult {
