@@ -1,5 +1,7 @@
 // `scalinglab bench fit`: how long the fitting engine takes on the bundled example (the
 // side-by-side comparison with SciPy is bench/fit_vs_scipy.py, which calls this).
+// `scalinglab bench train`: training-step throughput of the GPT engine against the sgemm peak
+// measured in the same run (bench/train_vs_torch.py compares it with PyTorch).
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include "scalinglab/fit/huber_objective.h"
 #include "scalinglab/fit/multistart.h"
 #include "scalinglab/io/table.h"
+#include "scalinglab/model/bench_train.h"
 
 namespace scalinglab::cli {
 namespace {
@@ -56,6 +59,64 @@ void run_bench_fit(const BenchFitArgs& a) {
             << "  " << a.bootstrap << " bootstrap refits:     " << fmt(boot_s, 3) << " s\n";
 }
 
+struct BenchTrainArgs {
+  model::TrainBenchConfig cfg;
+  bool json = false;
+};
+
+void run_bench_train(BenchTrainArgs& a) {
+  try {
+    a.cfg.model.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("bad model: ") + e.what());
+  }
+  if (a.cfg.batch <= 0 || a.cfg.steps <= 0 || a.cfg.warmup < 0 || a.cfg.threads < 0 || a.cfg.peak_n <= 0)
+    throw UsageError("--batch, --steps, --peak-n must be > 0; --warmup, --threads >= 0");
+  const model::TrainBenchResult r = model::bench_train(a.cfg);
+  const auto& m = a.cfg.model;
+  if (a.json) {
+    nlohmann::json j = {{"config", {{"vocab", m.vocab}, {"ctx", m.ctx}, {"d_model", m.d_model}, {"n_layer", m.n_layer},
+                                    {"n_head", m.n_head}, {"rope", m.rope}, {"batch", a.cfg.batch}}},
+                        {"threads", r.threads},
+                        {"steps", a.cfg.steps},
+                        {"warmup", a.cfg.warmup},
+                        {"params", r.params},
+                        {"tokens_per_step", r.tokens_per_step},
+                        {"flops_per_token", r.flops_per_token},
+                        {"flops_convention", "chinchilla_appendix_f_train"},
+                        {"step_ms", r.step_ms},
+                        {"min_ms", r.min_ms},
+                        {"median_ms", r.median_ms},
+                        {"forward_ms", r.forward_ms},
+                        {"backward_ms", r.backward_ms},
+                        {"optimizer_ms", r.optimizer_ms},
+                        {"tokens_per_s", r.tokens_per_s},
+                        {"tokens_per_s_best", r.tokens_per_s_best},
+                        {"gflops", r.gflops},
+                        {"gflops_best", r.gflops_best},
+                        {"last_loss", r.last_loss},
+                        {"sgemm_peak", {{"n", r.peak.n}, {"threads", r.peak.threads}, {"reps", r.peak.reps},
+                                        {"best_s", r.peak.best_s}, {"gflops", r.peak.gflops},
+                                        {"method", "concurrent single-threaded OpenBLAS sgemm, one per OpenMP thread"}}},
+                        {"peak_fraction", r.peak_fraction},
+                        {"peak_fraction_best", r.peak_fraction_best}};
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << "bench train: " << m.to_string() << " B=" << a.cfg.batch << ", " << fmt(static_cast<double>(r.params), 4)
+            << " params, " << r.threads << " threads, " << a.cfg.steps << " timed steps after " << a.cfg.warmup
+            << " warmup\n"
+            << "  step (fwd+bwd+AdamW): median " << fmt(r.median_ms, 4) << " ms, min " << fmt(r.min_ms, 4)
+            << " ms  [forward " << fmt(r.forward_ms, 3) << ", backward " << fmt(r.backward_ms, 3) << ", AdamW "
+            << fmt(r.optimizer_ms, 3) << "]\n"
+            << "  tokens/s: " << fmt(r.tokens_per_s, 4) << " (best step " << fmt(r.tokens_per_s_best, 4) << ")\n"
+            << "  model FLOP/s (Chinchilla App. F, 3x forward = " << fmt(r.flops_per_token, 4)
+            << " FLOPs/token): " << fmt(r.gflops, 4) << " GFLOP/s (best " << fmt(r.gflops_best, 4) << ")\n"
+            << "  sgemm peak (" << r.peak.threads << " concurrent single-threaded " << r.peak.n << "^3 fp32 sgemm, best of "
+            << r.peak.reps << "): " << fmt(r.peak.gflops, 4) << " GFLOP/s -> " << fmt(100 * r.peak_fraction, 3)
+            << "% of peak (best step " << fmt(100 * r.peak_fraction_best, 3) << "%)\n";
+}
+
 }  // namespace
 
 void register_bench(CLI::App& app) {
@@ -68,6 +129,24 @@ void register_bench(CLI::App& app) {
   f->add_option("--bootstrap", a->bootstrap, "bootstrap resamples")->capture_default_str();
   f->add_flag("--json", a->json, "print JSON");
   f->callback([a] { run_bench_fit(*a); });
+
+  auto t = std::make_shared<BenchTrainArgs>();
+  auto& c = t->cfg;
+  CLI::App* tr = bench->add_subcommand("train", "Time GPT training steps (forward+backward+AdamW) against the sgemm peak");
+  tr->add_option("--vocab", c.model.vocab, "vocabulary size V")->required();
+  tr->add_option("--ctx", c.model.ctx, "sequence length T (batches are [B,T])")->required();
+  tr->add_option("--d-model", c.model.d_model, "width d")->required();
+  tr->add_option("--layers", c.model.n_layer, "transformer blocks L")->required();
+  tr->add_option("--heads", c.model.n_head, "attention heads H")->required();
+  tr->add_flag("--rope", c.model.rope, "rotary positions instead of a learned table");
+  tr->add_option("--batch", c.batch, "sequences per step B")->required();
+  tr->add_option("--threads", c.threads, "OpenMP threads (default: all cores)");
+  tr->add_option("--steps", c.steps, "timed steps")->capture_default_str();
+  tr->add_option("--warmup", c.warmup, "untimed steps first")->capture_default_str();
+  tr->add_option("--peak-n", c.peak_n, "size of the square sgemm for the peak")->capture_default_str();
+  tr->add_option("--seed", c.seed, "init and batch seed")->capture_default_str();
+  tr->add_flag("--json", t->json, "print JSON");
+  tr->callback([t] { run_bench_train(*t); });
 }
 
 }  // namespace scalinglab::cli
