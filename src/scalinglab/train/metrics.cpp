@@ -1,5 +1,8 @@
 #include "scalinglab/train/metrics.h"
 
+#include "scalinglab/io/input_error.h"
+#include "scalinglab/io/read_file.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -80,6 +83,41 @@ void MetricsLog::append(const MetricsRow& row) {
   ssize_t n = ::write(fd_, line.data(), line.size());
   if (n < 0) throw sys_error(path_, "cannot append to metrics log");
   if (static_cast<size_t>(n) != line.size()) throw std::runtime_error(path_ + ": short write to metrics log (disk full?)");
+}
+
+std::vector<MetricsRow> read_metrics(const std::string& path) {
+  std::string text = io::read_file(path, "metrics log");
+  std::vector<MetricsRow> rows;
+  size_t start = 0;
+  long line = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) break;  // torn last line: the writer died mid-line
+    ++line;
+    const std::string s = text.substr(start, end - start);
+    start = end + 1;
+    if (s.empty()) continue;
+    try {
+      auto j = nlohmann::json::parse(s);
+      auto number = [&](const char* key) {
+        const auto& v = j.at(key);
+        return v.is_null() ? NAN : v.get<double>();
+      };
+      MetricsRow r;
+      r.step = j.at("step").get<uint64_t>();
+      r.tokens = j.at("tokens").get<uint64_t>();
+      r.flops = number("flops");
+      r.train_loss = number("train_loss");
+      if (j.contains("eval_loss") && !j["eval_loss"].is_null()) r.eval_loss = j["eval_loss"].get<double>();
+      r.lr = number("lr");
+      r.grad_norm = number("grad_norm");
+      r.elapsed_s = number("elapsed_s");
+      rows.push_back(r);
+    } catch (const nlohmann::json::exception& e) {
+      throw io::InputError(path, line, "", std::string("malformed metrics line (") + e.what() + ")");
+    }
+  }
+  return rows;
 }
 
 double bits_per_byte(double nats_per_token, double tokens_per_byte) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace scalinglab::train {
 
@@ -43,6 +44,10 @@ class MetricsLog {
   std::string path_;
   int fd_ = -1;
 };
+
+// Reads a metrics log back (for the store and reports); a torn last line is ignored, a malformed
+// complete line throws io::InputError naming the line.
+std::vector<MetricsRow> read_metrics(const std::string& path);
 
 // Cross-tokenizer comparable loss (Gao et al. 2020, "The Pile"): bits per byte =
 // nats per token / ln 2 * tokens per byte. Byte-level tokenization has tokens_per_byte = 1.

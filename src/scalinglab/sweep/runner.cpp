@@ -1,0 +1,218 @@
+#include "scalinglab/sweep/runner.h"
+
+#include <omp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "scalinglab/model/bench_train.h"
+#include "scalinglab/run/train_run.h"
+#include "scalinglab/store/run_store.h"
+#include "scalinglab/train/metrics.h"
+
+namespace scalinglab::sweep {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Tokens per second of one training step of `m` with `threads` threads (a short measurement).
+double throughput(const model::GptConfig& m, uint32_t batch, int threads) {
+  model::TrainBenchConfig c;
+  c.model = m;
+  c.batch = static_cast<int>(batch);
+  c.threads = threads;
+  c.warmup = 1;
+  c.steps = 2;
+  c.peak_reps = 0;
+  return model::bench_train(c).tokens_per_s_best;
+}
+
+// One worker: claim, train, record, until the queue is empty or Ctrl-C. Runs in its own process.
+void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const std::string& label) {
+  store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kReadWrite});
+  omp_set_num_threads(std::max(1, threads));
+  while (!util::interrupted()) {
+    auto claimed = st.claim_next(sweep_id, label);
+    if (!claimed) break;
+    const store::RunRecord& r = *claimed;
+    run::RunSpec spec = run::spec_from_json(r.spec);
+    spec.threads = threads;
+    spec.cache_dir = o.cache_dir;
+    run::RunOutcome out;
+    try {
+      out = run::train_run(spec, r.run_dir, util::ProgressMode::kQuiet);
+    } catch (const std::exception& e) {
+      store::RunResult res;
+      res.status = store::RunStatus::kFailed;
+      res.message = e.what();
+      st.finish_run(r.id, res);
+      continue;
+    }
+    std::vector<store::Point> points;
+    const std::string metrics = r.run_dir + "/metrics.jsonl";
+    if (std::filesystem::exists(metrics))
+      for (const auto& row : train::read_metrics(metrics)) points.push_back(store::to_point(row));
+    st.record_points(r.id, points);
+    if (out.status == "interrupted") {
+      st.set_checkpoint(r.id, r.run_dir + "/checkpoint.bin");
+      st.requeue(r.id, "interrupted; resumes from its checkpoint");
+      break;
+    }
+    store::RunResult res;
+    res.status = out.status == "done" ? store::RunStatus::kDone : store::RunStatus::kDiverged;
+    res.message = out.message;
+    res.train_loss = out.train_loss;
+    res.eval_loss = out.eval_loss;
+    res.tokens = static_cast<double>(out.tokens);
+    res.flops = 6.0 * static_cast<double>(out.params_total) * static_cast<double>(out.tokens);
+    res.checkpoint = r.run_dir + "/checkpoint.bin";
+    st.finish_run(r.id, res);
+  }
+}
+
+SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector<PlannedRun>& plan_runs) {
+  auto t0 = std::chrono::steady_clock::now();
+  Schedule sch;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (o.workers > 0) {
+    sch.workers = o.workers;
+    sch.threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, cores / o.workers);
+  } else {
+    sch = choose_schedule(plan_runs, cores);
+  }
+  util::install_interrupt_handler();
+  std::vector<pid_t> children;
+  for (int w = 0; w < sch.workers; ++w) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int code = 0;
+      try {
+        worker_loop(o, sweep_id, sch.threads, "worker-" + std::to_string(w));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "scalinglab: sweep worker %d: %s\n", w, e.what());
+        code = 1;
+      }
+      std::_Exit(code);
+    }
+    if (pid < 0) throw std::runtime_error("cannot start a sweep worker process");
+    children.push_back(pid);
+  }
+
+  // The parent only watches: overall progress from the store, which the workers update.
+  store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kReadOnly});
+  double total_flops = 0;
+  for (const auto& r : st.runs(sweep_id)) total_flops += r.flops;
+  util::Progress bar("sweep", total_flops, "FLOPs", o.progress);
+  size_t running = children.size();
+  while (running > 0) {
+    for (auto& pid : children) {
+      if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == pid) {
+        pid = -1;
+        --running;
+      }
+    }
+    double done_flops = 0;
+    int64_t finished = 0, total = 0;
+    for (const auto& r : st.runs(sweep_id)) {
+      ++total;
+      if (store::is_final(r.status)) {
+        done_flops += r.flops;
+        ++finished;
+      }
+    }
+    bar.set_note(std::to_string(finished) + "/" + std::to_string(total) + " runs");
+    bar.set(done_flops);
+    if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  bar.finish();
+  auto c = st.counts(sweep_id);
+  SweepOutcome out;
+  out.sweep_id = sweep_id;
+  out.total = c.total();
+  out.done = c.done;
+  out.diverged = c.diverged;
+  out.failed = c.failed;
+  out.queued = c.queued + c.running;
+  out.workers = sch.workers;
+  out.threads_per_worker = sch.threads;
+  out.interrupted = util::interrupted();
+  out.wall_s = seconds_since(t0);
+  return out;
+}
+
+}  // namespace
+
+Schedule choose_schedule(const std::vector<PlannedRun>& runs, int cores) {
+  Schedule best;
+  if (runs.empty()) return best;
+  auto smallest = std::min_element(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.n < b.n; });
+  auto largest = std::max_element(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.n < b.n; });
+  // Seconds per token at both ends of the family, interpolated in N for the runs in between.
+  auto seconds = [&](int threads) {
+    double s_small = 1.0 / throughput(smallest->spec.model, smallest->spec.batch, threads);
+    double s_large = 1.0 / throughput(largest->spec.model, largest->spec.batch, threads);
+    double total = 0;
+    for (const auto& r : runs) {
+      double f = largest->n > smallest->n ? (r.n - smallest->n) / (largest->n - smallest->n) : 0;
+      total += r.d * (s_small + f * (s_large - s_small));
+    }
+    return total;
+  };
+  const double one_run_all_threads = seconds(cores);
+  const double parallel = cores > 1 ? seconds(1) / cores : one_run_all_threads;
+  if (cores > 1 && parallel < one_run_all_threads && runs.size() >= static_cast<size_t>(cores)) {
+    best = {cores, 1, parallel};
+  } else {
+    best = {1, cores, one_run_all_threads};
+  }
+  return best;
+}
+
+SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
+  std::vector<PlannedRun> planned = plan(spec);
+  std::filesystem::create_directories(o.out_dir + "/runs");
+  {
+    store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kCreate});
+    store::SweepRecord sw = st.create_sweep(spec.name, to_json(spec));
+    std::vector<store::NewRun> add;
+    for (const auto& r : planned) {
+      store::NewRun n;
+      n.key = r.key;
+      n.spec = run::to_json(r.spec);
+      n.seed = r.spec.seed;
+      n.params_total = r.spec.model.params_total();
+      n.params_non_embedding = r.spec.model.params_non_embedding();
+      n.tokens = r.d;
+      n.flops = r.c;
+      n.run_dir = std::filesystem::absolute(o.out_dir + "/runs/" + r.key).string();
+      add.push_back(n);
+    }
+    st.add_runs(sw.id, add);
+    return drive(o, sw.id, planned);
+  }
+}
+
+SweepOutcome resume_sweep(const SweepRunOptions& o, const std::string& sweep_name) {
+  store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kReadWrite});
+  auto sweeps = st.sweeps();
+  if (sweeps.empty()) throw std::invalid_argument(o.store_path + ": the store holds no sweep");
+  std::optional<store::SweepRecord> sw;
+  if (sweep_name.empty()) {
+    if (sweeps.size() > 1) throw std::invalid_argument(o.store_path + ": several sweeps; name one with --sweep");
+    sw = sweeps[0];
+  } else {
+    sw = st.sweep(sweep_name);
+    if (!sw) throw std::invalid_argument(o.store_path + ": no sweep named '" + sweep_name + "'");
+  }
+  SweepSpec spec = sweep_from_json(sw->spec);
+  return drive(o, sw->id, plan(spec));
+}
+
+}  // namespace scalinglab::sweep
