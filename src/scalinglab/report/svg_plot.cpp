@@ -399,7 +399,7 @@ std::string render_svg(const PlotSpec& spec) {
   }
   if (spec.color_bar) {
     const auto& bar = *spec.color_bar;
-    double bt = ly + 18, bb = py1, bx = lx + 4;
+    double bt = ly + 26, bb = py1, bx = lx + 4;  // room for the title and the top tick label
     if (bb - bt < 60) bb = bt + 60;
     o += "<g class=\"colorbar\" font-size=\"11\">";
     o += "<text class=\"colorbar-title\" x=\"" + px(lx) + "\" y=\"" + px(ly + 8) + "\">" + html_escape(bar.title) +
