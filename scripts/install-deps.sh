@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages scalinglab needs. Idempotent: a no-op when all are present.
 #   scripts/install-deps.sh          build + run dependencies
-#   scripts/install-deps.sh --test   also what the test suite uses (PyTorch/SciPy references)
+#   scripts/install-deps.sh --test   also what the test suite uses (PyTorch/SciPy references, Chromium)
 #   scripts/install-deps.sh --bench  also what the side-by-side benchmarks use
 set -euo pipefail
 
 build_pkgs=(g++ make cmake pkg-config libeigen3-dev liblbfgspp-dev libcli11-dev nlohmann-json3-dev
             libsqlite3-dev libopenblas-dev zlib1g-dev
             bible-kjv bible-kjv-text)  # the default training corpus (KJV text + its decoder)
-test_pkgs=(libgtest-dev python3-numpy python3-scipy python3-torch)
+test_pkgs=(libgtest-dev python3-numpy python3-scipy python3-torch
+           chromium)  # headless browser for the HTML report test (tests/report)
 bench_pkgs=(libbenchmark-dev python3-numpy python3-scipy)
 
 want=("${build_pkgs[@]}")

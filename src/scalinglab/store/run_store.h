@@ -13,6 +13,13 @@
 //     power loss included (synchronous=FULL, see run_store.cpp);
 //   * a batch of points is stored whole or not at all.
 //
+// Limits: WAL needs every process on one host with a local filesystem (shared memory; not NFS), so
+// workers on several cluster nodes need one store per node or another backend. A stale claim is
+// only recognised on the host that made it (a claim from a dead node stays `running` until
+// requeue() is called for it). A RunStore must not be carried across fork(): open one in the child.
+// Opening runs PRAGMA quick_check, which reads the whole file (0.25 s for a 43 MB store
+// of 1 M points on the development machine).
+//
 // Errors: a file that is not a usable store (not SQLite, truncated/corrupt, another program's
 // SQLite database, a newer store version, missing) throws io::InputError with one line naming the
 // file; a request that contradicts what is stored (a sweep name reused with another spec, a run

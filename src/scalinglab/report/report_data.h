@@ -1,0 +1,109 @@
+#pragma once
+// What the HTML report shows, as plain data: no dependency on the fitting engine, so the sweep,
+// the run store or a test can fill it directly (report/from_fit.h fills it from fit results).
+// Every section is optional: an empty vector or absent optional omits its plot or table.
+// NaN marks a missing number (an interval that was not computed, an unknown N_opt).
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scalinglab::report {
+
+// A value with its 95% interval; lo/hi NaN when there is no interval.
+struct ValueCI {
+  double value = NAN, lo = NAN, hi = NAN;
+  bool has_interval() const { return std::isfinite(lo) && std::isfinite(hi); }
+};
+
+// One training curve: the loss as a run progresses.
+struct CurvePoint {
+  double tokens = 0, flops = 0, loss = 0;
+};
+struct Curve {
+  std::string name;
+  double n = 0;  // parameters: colours the curve
+  std::vector<CurvePoint> points;
+};
+
+// One IsoFLOP budget (Chinchilla approach 2): final losses of runs of equal compute and the
+// parabola value = c0 + c1·u + c2·u², u = ln N, fitted to them (value = ln loss when log_loss).
+struct IsoflopPoint {
+  double n = 0, loss = 0;
+};
+struct IsoflopCurve {
+  double c = 0;
+  std::vector<IsoflopPoint> points;
+  bool has_parabola = false;
+  double c0 = 0, c1 = 0, c2 = 0;
+  bool log_loss = false;
+  double n_opt = NAN, loss_opt = NAN;  // the parabola's minimum; NaN when the budget was skipped
+  std::string note;                    // why the budget was skipped, if it was
+};
+
+// y = k·C^exponent, fitted to the optimal points; exponent carries its 95% interval.
+struct BandPoint {
+  double c = 0, lo = NAN, hi = NAN;
+};
+struct PowerLawLine {
+  double k = NAN;
+  ValueCI exponent;
+  std::vector<BandPoint> band;  // 95% interval of the line at some budgets; empty: no band
+};
+
+struct FrontierPoint {
+  double c = 0;
+  ValueCI n_opt, d_opt;
+};
+struct Frontier {
+  std::vector<FrontierPoint> points;
+  std::optional<PowerLawLine> n_fit, d_fit;  // N_opt = k_N·C^a, D_opt = k_D·C^b
+  // Reference slopes drawn through the fitted line at the data's geometric-mean compute:
+  // Hoffmann et al. 2022 (arXiv:2203.15556) Table 2 give a ≈ b ≈ 0.5. NaN omits the line.
+  double reference_a = 0.5, reference_b = 0.5;
+  std::string reference_label = "Chinchilla a = b = 0.5 (Hoffmann et al. 2022, Table 2)";
+};
+
+// A run left out of the fit, its predicted loss with interval and the loss it reached.
+struct HeldOutRun {
+  std::string name;
+  double c = NAN;  // compute, shown in the tooltip
+  double predicted = NAN, lo = NAN, hi = NAN, actual = NAN;
+};
+
+struct ResidualPoint {
+  double x = 0, residual = 0;
+  std::string label;  // run name or source line, for the tooltip
+};
+struct Residuals {
+  std::string x_label = "Compute C (FLOPs)";
+  std::string y_label = "ln L − ln L̂";
+  bool log_x = true;
+  std::vector<ResidualPoint> points;
+};
+
+struct ParamRow {
+  std::string name;
+  double value = NAN, se = NAN, lo = NAN, hi = NAN;
+};
+
+// The compute-optimal allocation at one budget, as a planner would use it.
+struct PlannerRow {
+  double c = 0;
+  ValueCI n_opt, d_opt, loss;
+};
+
+struct ReportData {
+  std::string title = "Scaling-law report";
+  std::string subtitle;  // e.g. the law's formula or the data source
+  std::vector<Curve> runs;
+  std::vector<IsoflopCurve> isoflop;
+  std::optional<Frontier> frontier;
+  std::vector<HeldOutRun> held_out;
+  std::optional<Residuals> residuals;
+  std::vector<ParamRow> params;
+  std::vector<PlannerRow> planner;
+  std::vector<std::string> notes, warnings;
+};
+
+}  // namespace scalinglab::report
