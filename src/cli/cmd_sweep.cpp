@@ -1,5 +1,6 @@
 // `scalinglab sweep plan SPEC.json`: expand a sweep specification into its runs and show what
 // they will cost before anything is trained.
+#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -7,6 +8,7 @@
 #include "cli/format.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/read_file.h"
+#include "scalinglab/sweep/runner.h"
 #include "scalinglab/sweep/sweep_spec.h"
 
 namespace scalinglab::cli {
@@ -64,6 +66,40 @@ void run_plan(const SweepPlanArgs& a) {
             << " training tokens, " << fmt(total_c, 3) << " FLOPs in all\n";
 }
 
+struct SweepRunArgs {
+  std::string spec_path, store_path, sweep_name;
+  sweep::SweepRunOptions options;
+};
+
+void print_outcome(const sweep::SweepOutcome& o, const std::string& store) {
+  std::cout << "sweep: " << o.done << " done, " << o.diverged << " diverged, " << o.failed << " failed, " << o.queued
+            << " left of " << o.total << " runs (" << o.workers << " worker(s) x " << o.threads_per_worker
+            << " thread(s), " << fmt(o.wall_s, 3) << " s); store " << store << "\n";
+  if (o.interrupted) std::cout << "interrupted: `scalinglab sweep resume " << store << "` continues\n";
+}
+
+void run_sweep_cmd(SweepRunArgs& a, bool resume) {
+  a.options.store_path = a.store_path;
+  if (a.options.out_dir.empty())
+    a.options.out_dir = std::filesystem::path(a.store_path).parent_path().empty()
+                            ? "."
+                            : std::filesystem::path(a.store_path).parent_path().string();
+  sweep::SweepOutcome o;
+  try {
+    if (resume) {
+      o = sweep::resume_sweep(a.options, a.sweep_name);
+    } else {
+      sweep::SweepSpec spec = load_spec(a.spec_path);
+      o = sweep::run_sweep(spec, a.options);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  print_outcome(o, a.store_path);
+  if (o.interrupted) exit_code_ref() = 130;
+  else if (o.failed > 0 || o.queued > 0) exit_code_ref() = 1;
+}
+
 }  // namespace
 
 void register_sweep(CLI::App& app) {
@@ -74,6 +110,26 @@ void register_sweep(CLI::App& app) {
   p->add_option("spec", a->spec_path, "sweep specification (JSON; see docs/SWEEP.md)")->required();
   p->add_flag("--json", a->json, "print the planned runs as JSON");
   p->callback([a] { run_plan(*a); });
+
+  auto r = std::make_shared<SweepRunArgs>();
+  CLI::App* run = sweep_cmd->add_subcommand("run", "Train every run of a sweep, recording them in a crash-safe store");
+  run->add_option("spec", r->spec_path, "sweep specification (JSON)")->required();
+  run->add_option("--store", r->store_path, "SQLite run store (created if missing)")->required();
+  run->add_option("--out", r->options.out_dir, "where run directories go (default: beside the store)");
+  run->add_option("--workers", r->options.workers, "parallel runs (default: from measured throughput)");
+  run->add_option("--threads", r->options.threads_per_worker, "threads per run");
+  run->add_option("--cache", r->options.cache_dir, "tokenized corpora");
+  run->callback([r] { run_sweep_cmd(*r, false); });
+
+  auto s = std::make_shared<SweepRunArgs>();
+  CLI::App* res = sweep_cmd->add_subcommand("resume", "Continue a sweep after a crash, kill or Ctrl-C");
+  res->add_option("store", s->store_path, "the sweep's store")->required()->check(CLI::ExistingFile);
+  res->add_option("--sweep", s->sweep_name, "sweep name, when the store holds several");
+  res->add_option("--out", s->options.out_dir, "where run directories go (default: beside the store)");
+  res->add_option("--workers", s->options.workers, "parallel runs (default: from measured throughput)");
+  res->add_option("--threads", s->options.threads_per_worker, "threads per run");
+  res->add_option("--cache", s->options.cache_dir, "tokenized corpora");
+  res->callback([s] { run_sweep_cmd(*s, true); });
 }
 
 }  // namespace scalinglab::cli

@@ -108,9 +108,11 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   r.tokens_per_s_best = r.tokens_per_step / (r.min_ms / 1e3);
   r.gflops = r.tokens_per_s * r.flops_per_token / 1e9;
   r.gflops_best = r.tokens_per_s_best * r.flops_per_token / 1e9;
-  r.peak = measure_sgemm_peak(cfg.peak_n, threads, cfg.peak_reps);
-  r.peak_fraction = r.gflops / r.peak.gflops;
-  r.peak_fraction_best = r.gflops_best / r.peak.gflops;
+  if (cfg.peak_reps > 0) r.peak = measure_sgemm_peak(cfg.peak_n, threads, cfg.peak_reps);  // 0: skip
+  if (r.peak.gflops > 0) {
+    r.peak_fraction = r.gflops / r.peak.gflops;
+    r.peak_fraction_best = r.gflops_best / r.peak.gflops;
+  }
   return r;
 }
 

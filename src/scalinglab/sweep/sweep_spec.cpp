@@ -167,6 +167,8 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
       r.spec.seed = seed;
       r.spec.threads = s.threads_per_run;
       r.spec.corpus = s.corpus;
+      // Checkpoints at every tenth of the run bound the work a kill -9 can cost a sweep.
+      r.spec.checkpoint_every = std::max<uint64_t>(1, r.spec.steps() / 10);
       r.spec.validate();
       r.n = static_cast<double>(m.params_total());
       r.d = static_cast<double>(r.spec.steps() * r.spec.tokens_per_step());  // whole steps
