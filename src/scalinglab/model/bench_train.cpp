@@ -33,35 +33,49 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-SgemmPeak measure_sgemm_peak(int n, int threads, int reps) {
-  if (n <= 0 || threads <= 0 || reps <= 0) throw std::invalid_argument("measure_sgemm_peak: n, threads, reps must be > 0");
+SgemmPeakProbe::SgemmPeakProbe(int n, int threads) : n_(n), threads_(threads) {
+  if (n <= 0 || threads <= 0) throw std::invalid_argument("SgemmPeakProbe: n and threads must be > 0");
   openblas_set_num_threads(1);  // the model's arrangement (see matmul.cpp)
   const std::size_t nn = static_cast<std::size_t>(n) * n;
   // Separate A, B, C per thread: shared inputs would let the threads share cache lines that
   // the model's concurrent calls (different weights and row blocks) do not share.
-  std::vector<std::vector<float>> a(threads), b(threads), c(threads);
+  a_.resize(threads), b_.resize(threads), c_.resize(threads);
   SplitMix64 g(42);
   for (int t = 0; t < threads; ++t) {
-    a[t].resize(nn), b[t].resize(nn), c[t].assign(nn, 0.0f);
-    for (std::size_t i = 0; i < nn; ++i) a[t][i] = static_cast<float>(g.uniform() - 0.5), b[t][i] = static_cast<float>(g.uniform() - 0.5);
+    a_[t].resize(nn), b_[t].resize(nn), c_[t].assign(nn, 0.0f);
+    for (std::size_t i = 0; i < nn; ++i)
+      a_[t][i] = static_cast<float>(g.uniform() - 0.5), b_[t][i] = static_cast<float>(g.uniform() - 0.5);
   }
+  run_once();  // untimed: page faults of C and OpenBLAS's buffer allocation
+}
+
+double SgemmPeakProbe::run_once() {
+  const int n = n_;
+  const auto t0 = Clock::now();
+#pragma omp parallel num_threads(threads_)
+  {
+    const int t = omp_get_thread_num();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a_[t].data(), n, b_[t].data(), n, 0.0f,
+                c_[t].data(), n);
+  }
+  const double s = ms_between(t0, Clock::now()) / 1e3;
+  best_s_ = std::min(best_s_, s);
+  ++reps_;
+  return s;
+}
+
+SgemmPeak SgemmPeakProbe::result() const {
   SgemmPeak p;
-  p.n = n, p.threads = threads, p.reps = reps;
-  p.best_s = 1e300;
-  // One extra untimed repetition first: page faults of C and OpenBLAS's buffer allocation.
-  for (int r = 0; r <= reps; ++r) {
-    const auto t0 = Clock::now();
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = omp_get_thread_num();
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a[t].data(), n, b[t].data(), n, 0.0f,
-                  c[t].data(), n);
-    }
-    const double s = ms_between(t0, Clock::now()) / 1e3;
-    if (r > 0) p.best_s = std::min(p.best_s, s);
-  }
-  p.gflops = threads * 2.0 * n * static_cast<double>(n) * n / p.best_s / 1e9;
+  p.n = n_, p.threads = threads_, p.reps = reps_, p.best_s = best_s_;
+  p.gflops = reps_ ? threads_ * 2.0 * n_ * static_cast<double>(n_) * n_ / best_s_ / 1e9 : 0.0;
   return p;
+}
+
+SgemmPeak measure_sgemm_peak(int n, int threads, int reps) {
+  if (reps <= 0) throw std::invalid_argument("measure_sgemm_peak: reps must be > 0");
+  SgemmPeakProbe probe(n, threads);
+  for (int r = 0; r < reps; ++r) probe.run_once();
+  return probe.result();
 }
 
 TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
@@ -83,6 +97,9 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   r.params = cfg.model.params_total();
   r.flops_per_token = cfg.model.train_flops_per_token_chinchilla();
   std::vector<double> fwd, bwd, upd;
+  // The peak is sampled between the timed steps (one probe after each, plus any extra reps at
+  // the end) rather than in one block, so on a shared machine both numbers see the same load.
+  SgemmPeakProbe probe(cfg.peak_n, threads);
   for (int s = 0; s < cfg.warmup + cfg.steps; ++s) {
     // Fresh random batches, drawn outside the timed region (data loading is not the engine).
     for (auto& x : tok) x = static_cast<std::int32_t>(g.next_u64() % static_cast<std::uint64_t>(cfg.model.vocab));
@@ -100,7 +117,9 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
     fwd.push_back(ms_between(t0, t1));
     bwd.push_back(ms_between(t1, t2));
     upd.push_back(ms_between(t2, t3));
+    if (cfg.peak_reps > 0) probe.run_once();  // peak_reps = 0: time the steps only
   }
+  while (probe.result().reps < cfg.peak_reps) probe.run_once();
   r.min_ms = *std::min_element(r.step_ms.begin(), r.step_ms.end());
   r.median_ms = median(r.step_ms);
   r.forward_ms = median(fwd), r.backward_ms = median(bwd), r.optimizer_ms = median(upd);
@@ -108,7 +127,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   r.tokens_per_s_best = r.tokens_per_step / (r.min_ms / 1e3);
   r.gflops = r.tokens_per_s * r.flops_per_token / 1e9;
   r.gflops_best = r.tokens_per_s_best * r.flops_per_token / 1e9;
-  if (cfg.peak_reps > 0) r.peak = measure_sgemm_peak(cfg.peak_n, threads, cfg.peak_reps);  // 0: skip
+  r.peak = probe.result();
   if (r.peak.gflops > 0) {
     r.peak_fraction = r.gflops / r.peak.gflops;
     r.peak_fraction_best = r.gflops_best / r.peak.gflops;

@@ -24,6 +24,18 @@ struct SgemmPeak {
 };
 SgemmPeak measure_sgemm_peak(int n, int threads, int reps);
 
+// The same measurement, one repetition at a time, so it can be interleaved with other work.
+class SgemmPeakProbe {
+ public:
+  SgemmPeakProbe(int n, int threads);  // allocates and runs one untimed repetition
+  double run_once();                   // one timed repetition; returns its seconds
+  SgemmPeak result() const;            // best over the timed repetitions so far
+ private:
+  int n_, threads_, reps_ = 0;
+  double best_s_ = 1e300;
+  std::vector<std::vector<float>> a_, b_, c_;
+};
+
 struct TrainBenchConfig {
   GptConfig model;
   int batch = 8;
@@ -33,7 +45,7 @@ struct TrainBenchConfig {
   double lr = 1e-3;
   unsigned long long seed = 1;
   int peak_n = 1024;
-  int peak_reps = 10;
+  int peak_reps = 10;  // at least this many peak repetitions (one runs after every timed step)
 };
 
 struct TrainBenchResult {
@@ -55,7 +67,7 @@ struct TrainBenchResult {
 };
 
 // Builds the Gpt (GPT-2 init), runs `warmup` untimed steps then `steps` timed ones on fresh
-// random token batches of [batch, ctx], then measures the sgemm peak with the same thread count.
+// random token batches of [batch, ctx], sampling the sgemm peak (same thread count) after each.
 TrainBenchResult bench_train(const TrainBenchConfig& cfg);
 
 }  // namespace scalinglab::model
