@@ -17,6 +17,7 @@ void register_demo(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sweep(CLI::App& app);
+void register_report(CLI::App& app);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);
@@ -25,6 +26,7 @@ inline void register_all(CLI::App& app) {
   register_demo(app);
   register_train(app);
   register_sweep(app);
+  register_report(app);
   register_bench(app);
 }
 

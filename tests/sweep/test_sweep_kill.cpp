@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/temp_dir.h"
+#include "scalinglab/io/read_file.h"
 #include "scalinglab/store/run_store.h"
 
 using scalinglab::testing::TempDir;
@@ -95,7 +96,7 @@ TEST(SweepKill, KilledFiveTimesThenResumedEqualsUninterrupted) {
     wait_exit(pid);
     pid = start(args({"sweep", "resume", store_path}));
   }
-  ASSERT_EQ(wait_exit(pid), 0);
+  EXPECT_EQ(wait_exit(pid), 0);
 
   size_t n_ref = 0, n_killed = 0;
   auto ref = final_losses(ref_store, &n_ref);
@@ -106,4 +107,11 @@ TEST(SweepKill, KilledFiveTimesThenResumedEqualsUninterrupted) {
     ASSERT_TRUE(killed.count(key)) << key;
     EXPECT_EQ(killed[key], loss) << key;  // bit for bit: resumed runs continue from checkpoints
   }
+
+  // The report reads the same store: every run's curve is in it, escaped names included.
+  std::string html = (d.path / "report.html").string();
+  ASSERT_EQ(wait_exit(start({"report", store_path, "-o", html})), 0);
+  std::string page = scalinglab::io::read_file(html);
+  for (const auto& [key, loss] : ref) EXPECT_NE(page.find(key), std::string::npos) << key;
+  EXPECT_NE(page.find("<svg"), std::string::npos);
 }

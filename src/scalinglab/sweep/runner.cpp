@@ -34,12 +34,16 @@ double throughput(const model::GptConfig& m, uint32_t batch, int threads) {
   return model::bench_train(c).tokens_per_s_best;
 }
 
+constexpr int kMaxAttempts = 10;
+
 // One worker: claim, train, record, until the queue is empty or Ctrl-C. Runs in its own process.
 void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const std::string& label) {
   store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kReadWrite});
   omp_set_num_threads(std::max(1, threads));
   while (!util::interrupted()) {
-    auto claimed = st.claim_next(sweep_id, label);
+    // A run is abandoned only after many claimants died on it (a run that kills its worker
+    // every time, e.g. out of memory); a few deaths are the sweep itself being killed and resumed.
+    auto claimed = st.claim_next(sweep_id, label, kMaxAttempts);
     if (!claimed) break;
     const store::RunRecord& r = *claimed;
     run::RunSpec spec = run::spec_from_json(r.spec);
