@@ -35,8 +35,13 @@ ReportData report_from_store(const std::string& path, const StoreReportOptions& 
     Curve curve;
     curve.name = r.key;
     curve.n = static_cast<double>(r.params_total);
-    for (const auto& p : st.points(r.id)) {
-      double loss = p.eval_loss.value_or(p.train_loss);
+    // Validation points when the run has a few (one curve of one kind: train and eval losses
+    // interleaved would zigzag), else the training loss.
+    auto points = st.points(r.id);
+    const bool use_eval = std::count_if(points.begin(), points.end(), [](const auto& p) { return p.eval_loss.has_value(); }) >= 3;
+    for (const auto& p : points) {
+      if (use_eval && !p.eval_loss) continue;
+      double loss = use_eval ? *p.eval_loss : p.train_loss;
       if (std::isfinite(loss) && p.tokens > 0)
         curve.points.push_back({static_cast<double>(p.tokens), 6.0 * curve.n * static_cast<double>(p.tokens), loss});
     }
