@@ -9,7 +9,9 @@
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/sweep/runner.h"
+#include "scalinglab/sweep/self_validation.h"
 #include "scalinglab/sweep/sweep_spec.h"
+#include "scalinglab/util/progress.h"
 
 namespace scalinglab::cli {
 namespace {
@@ -130,6 +132,39 @@ void register_sweep(CLI::App& app) {
   res->add_option("--threads", s->options.threads_per_worker, "threads per run");
   res->add_option("--cache", s->options.cache_dir, "tokenized corpora");
   res->callback([s] { run_sweep_cmd(*s, true); });
+
+  struct ValidateArgs {
+    std::string store;
+    sweep::ValidationOptions options;
+  };
+  auto v = std::make_shared<ValidateArgs>();
+  CLI::App* val = sweep_cmd->add_subcommand(
+      "validate", "Predict a run at 4x the sweep's largest compute from the fit, train it and compare");
+  val->add_option("store", v->store, "the sweep's store")->required()->check(CLI::ExistingFile);
+  val->add_option("--sweep", v->options.sweep, "sweep name, when the store holds several");
+  val->add_option("--factor", v->options.compute_factor, "held-out compute / largest sweep compute")
+      ->capture_default_str();
+  val->add_option("--out", v->options.out_dir, "where the held-out run goes (default: beside the store)");
+  val->add_option("--threads", v->options.threads, "threads");
+  val->add_option("--cache", v->options.cache_dir, "tokenized corpora");
+  val->callback([v] {
+    if (v->options.out_dir.empty())
+      v->options.out_dir = std::filesystem::path(v->store).parent_path().empty()
+                               ? "."
+                               : std::filesystem::path(v->store).parent_path().string();
+    util::install_interrupt_handler();
+    sweep::ValidationResult r;
+    try {
+      r = sweep::validate_sweep(v->store, v->options);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    std::cout << "held-out run " << r.key << " (N " << fmt(r.n, 3) << ", D " << fmt(r.d, 3) << ", C " << fmt(r.compute, 3)
+              << "): predicted " << fmt(r.predicted.value, 4) << " (95% for one run [" << fmt(r.pi95.lo, 4) << ", "
+              << fmt(r.pi95.hi, 4) << "]), actual " << fmt(r.actual, 4) << ", error " << fmt(100 * r.rel_error, 3)
+              << "% -> " << v->options.out_dir << "/validation.json\n";
+    if (r.status != "done") exit_code_ref() = r.status == "interrupted" ? 130 : 3;
+  });
 }
 
 }  // namespace scalinglab::cli

@@ -1,0 +1,95 @@
+#include "scalinglab/sweep/self_validation.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+#include "scalinglab/io/atomic_file.h"
+#include "scalinglab/run/train_run.h"
+#include "scalinglab/store/run_store.h"
+#include "scalinglab/sweep/sweep_spec.h"
+
+namespace scalinglab::sweep {
+
+nlohmann::json to_json(const ValidationResult& v) {
+  return {{"key", v.key},
+          {"run_dir", v.run_dir},
+          {"compute", v.compute},
+          {"N", v.n},
+          {"D", v.d},
+          {"N_opt", v.n_opt},
+          {"D_opt", v.d_opt},
+          {"predicted_loss", v.predicted.value},
+          {"ci95", {v.predicted.lo, v.predicted.hi}},
+          {"pi95", {v.pi95.lo, v.pi95.hi}},
+          {"actual_loss", v.actual},
+          {"rel_error", v.rel_error},
+          {"inside_pi95", v.inside_pi95},
+          {"status", v.status}};
+}
+
+ValidationResult validate_sweep(const std::string& store_path, const ValidationOptions& o) {
+  store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
+  auto sweeps = st.sweeps();
+  std::optional<store::SweepRecord> sw = o.sweep.empty() ? (sweeps.size() == 1 ? std::optional(sweeps[0]) : std::nullopt)
+                                                         : st.sweep(o.sweep);
+  if (!sw) throw std::invalid_argument(store_path + ": name the sweep to validate (--sweep)");
+  SweepSpec spec = sweep_from_json(sw->spec);
+
+  fit::Dataset data;
+  data.source = store_path;
+  data.has_n = data.has_d = data.has_c = true;
+  double c_max = 0;
+  for (const auto& r : st.runs(sw->id, store::RunStatus::kDone)) {
+    if (!r.eval_loss) continue;
+    const double n = static_cast<double>(r.params_total);
+    data.runs.push_back({n, r.tokens, 6 * n * r.tokens, 0, *r.eval_loss, r.id});
+    c_max = std::max(c_max, 6 * n * r.tokens);
+  }
+  if (data.runs.size() < 6) throw std::invalid_argument(store_path + ": fewer than 6 finished runs to fit");
+
+  ValidationResult v;
+  v.compute = o.compute_factor * c_max;
+  fit::FitOptions fo;
+  fo.bootstrap = o.bootstrap;
+  fo.threads = o.threads;
+  fo.at_compute = {v.compute};
+  auto law = fit::make_law("chinchilla");
+  fit::FitReport first = fit::fit(*law, data, fo);
+  v.n_opt = first.at_compute[0].n_opt.value;
+  v.d_opt = first.at_compute[0].d_opt.value;
+
+  // The family member nearest N_opt, trained for the tokens that spend the budget.
+  model::GptConfig shape = shape_for_params(v.n_opt, spec.family);
+  std::vector<PlannedRun> planned = plan(spec);
+  run::RunSpec rs = planned.front().spec;  // shared hyperparameters of the sweep
+  rs.model = shape;
+  rs.schedule.peak_lr = spec.hyper.lr_for_width(shape.d_model);
+  v.n = static_cast<double>(shape.params_total());
+  rs.tokens = v.compute / (6 * v.n);
+  rs.checkpoint_every = std::max<uint64_t>(1, rs.steps() / 10);
+  rs.threads = o.threads;
+  rs.cache_dir = o.cache_dir;
+  v.d = static_cast<double>(rs.steps() * rs.tokens_per_step());
+
+  fo.at_compute.clear();
+  fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
+  fit::FitReport pred = fit::fit(*law, data, fo);
+  v.predicted = pred.at_points[0].loss;
+  v.pi95 = pred.at_points[0].pi95;
+
+  char key[96];
+  std::snprintf(key, sizeof key, "heldout-C%.1e-N%.2e", v.compute, v.n);
+  v.key = key;
+  v.run_dir = o.out_dir + "/heldout/" + v.key;
+  run::RunOutcome out = run::train_run(rs, v.run_dir);
+  v.status = out.status;
+  v.actual = out.eval_loss;
+  v.rel_error = (v.predicted.value - v.actual) / v.actual;
+  v.inside_pi95 = v.pi95.contains(v.actual);
+  io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
+  return v;
+}
+
+}  // namespace scalinglab::sweep

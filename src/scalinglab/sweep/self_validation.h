@@ -1,0 +1,37 @@
+#pragma once
+// The sweep checks itself: fit the law to the finished runs, predict the final loss of a larger
+// run (by default at 4x the largest compute, with the compute-optimal N and D of the fit), train
+// that run, and compare. This is the honest test of a scaling law — extrapolation to a run the fit
+// has not seen — and what the Chinchilla and GPT-4 reports did before their large runs.
+#include <string>
+
+#include "scalinglab/fit/estimate.h"
+#include "scalinglab/fit/fitter.h"
+
+namespace scalinglab::sweep {
+
+struct ValidationOptions {
+  std::string sweep;           // name; empty: the store's only sweep
+  double compute_factor = 4;   // held-out compute / largest compute in the sweep
+  int bootstrap = 300;
+  int threads = 0;
+  std::string out_dir;         // the held-out run goes to <out_dir>/heldout/<key>
+  std::string cache_dir;
+};
+
+struct ValidationResult {
+  std::string key, run_dir;
+  double compute = 0, n = 0, d = 0;   // of the trained run (N from the family rule nearest N_opt)
+  double n_opt = 0, d_opt = 0;        // the fit's compute-optimal allocation
+  fit::Estimate predicted;            // the law's loss at (N, D), with its 95% interval
+  fit::Interval pi95;                 // where a single run is expected (adds run-to-run scatter)
+  double actual = 0, rel_error = 0;   // (predicted − actual)/actual
+  bool inside_pi95 = false;
+  std::string status;                 // of the held-out run: done | diverged | interrupted
+};
+
+nlohmann::json to_json(const ValidationResult& v);
+
+ValidationResult validate_sweep(const std::string& store_path, const ValidationOptions& options);
+
+}  // namespace scalinglab::sweep
