@@ -21,6 +21,7 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
   // Writes `contents` to path/name (creating parent directories) and returns the full path.
   std::string file(const std::string& name, const std::string& contents) const {
     std::filesystem::path p = path / name;

@@ -28,6 +28,7 @@
 #include <fstream>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "gpt_test_util.h"
 #include "scalinglab/model/gpt.h"
 #include "scalinglab/model/tensor_file.h"
@@ -43,17 +44,7 @@ namespace {
 
 constexpr const char* kPython = "/usr/bin/python3";  // the interpreter that has torch here
 
-struct Scratch {
-  std::filesystem::path dir;
-  Scratch() {
-    dir = std::filesystem::temp_directory_path() /
-          ("scalinglab_adamw_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir);
-  }
-  ~Scratch() { std::filesystem::remove_all(dir); }
-  std::string operator/(const std::string& f) const { return (dir / f).string(); }
-};
+using Scratch = scalinglab::testing::TempDir;
 
 void check_adamw_steps(const GptConfig& c, int B, int T, int steps, double lr) {
   if (!std::filesystem::exists(kPython)) GTEST_SKIP() << kPython << " not found";
