@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
 #include <map>
 #include <thread>
 
@@ -20,7 +22,7 @@ namespace {
 
 const char* kSpec = R"({"name": "kill-test", "corpus": "CORPUS", "family": {"ctx": 32},
  "hyper": {"batch_tokens": 256, "lr_base": 3e-3},
- "design": {"kind": "isoflop", "c_min": 2e10, "c_max": 6e10, "budgets": 2, "per_budget": 3, "span": 3},
+ "design": {"kind": "isoflop", "c_min": 2e10, "c_max": 6e10, "budgets": 2, "per_budget": 4, "span": 3},
  "eval_windows": 8})";
 
 std::string spec_file(const TempDir& d) {
@@ -114,4 +116,30 @@ TEST(SweepKill, KilledFiveTimesThenResumedEqualsUninterrupted) {
   std::string page = scalinglab::io::read_file(html);
   for (const auto& [key, loss] : ref) EXPECT_NE(page.find(key), std::string::npos) << key;
   EXPECT_NE(page.find("<svg"), std::string::npos);
+}
+
+TEST(SweepValidate, PredictsAndTrainsAHeldOutRunPastTheSweep) {
+  TempDir d;
+  std::string spec = spec_file(d);
+  std::string st = (d.path / "store.db").string();
+  const std::string cache = (d.path / "cache").string();
+  ASSERT_EQ(wait_exit(start({"sweep", "run", spec, "--store", st, "--workers", "2", "--threads", "1", "--cache", cache})), 0);
+  ASSERT_EQ(wait_exit(start({"sweep", "validate", st, "--factor", "2", "--threads", "1", "--cache", cache})), 0);
+  auto v = nlohmann::json::parse(scalinglab::io::read_file((d.path / "validation.json").string()));
+  EXPECT_EQ(v["status"], "done");
+  size_t n = 0;
+  auto losses = final_losses(st, &n);
+  double c_max = 0;
+  {
+    auto s = store::RunStore::open(st, {store::OpenMode::kReadOnly});
+    for (const auto& r : s.runs(s.sweeps()[0].id)) c_max = std::max(c_max, r.flops);
+  }
+  EXPECT_NEAR(v["compute"].get<double>() / c_max, 2, 0.05);
+  const double predicted = v["predicted_loss"], actual = v["actual_loss"];
+  EXPECT_TRUE(std::isfinite(predicted));
+  EXPECT_NEAR(v["rel_error"].get<double>(), (predicted - actual) / actual, 1e-12);
+  // Tiny models fitted over less than one order of magnitude: a sanity bound, not the 2% target.
+  EXPECT_LT(std::fabs(v["rel_error"].get<double>()), 0.25);
+  // The held-out run is larger than the sweep's compute, so its loss is below every sweep run's.
+  for (const auto& [key, loss] : losses) EXPECT_LT(actual, loss + 0.05) << key;
 }
