@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -18,7 +19,7 @@ namespace {
 
 struct SweepPlanArgs {
   std::string spec_path;
-  bool json = false;
+  bool json = false, no_estimate = false;
 };
 
 sweep::SweepSpec load_spec(const std::string& path) {
@@ -66,6 +67,13 @@ void run_plan(const SweepPlanArgs& a) {
   }
   std::cout << "\n" << runs.size() << " runs, " << sizes.size() << " sizes, " << fmt(total_tokens, 3)
             << " training tokens, " << fmt(total_c, 3) << " FLOPs in all\n";
+  if (!a.no_estimate) {
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    sweep::Schedule sch = sweep::choose_schedule(runs, cores);
+    std::cout << "estimated wall time on this machine: " << util::Progress::format_duration(sch.est_seconds) << " ("
+              << sch.workers << " run(s) at a time x " << sch.threads
+              << " thread(s), from the measured training throughput of the smallest and largest shapes)\n";
+  }
 }
 
 struct SweepRunArgs {
@@ -111,6 +119,7 @@ void register_sweep(CLI::App& app) {
   CLI::App* p = sweep_cmd->add_subcommand("plan", "Expand a sweep spec (JSON) into runs with their sizes and FLOPs");
   p->add_option("spec", a->spec_path, "sweep specification (JSON; see docs/SWEEP.md)")->required();
   p->add_flag("--json", a->json, "print the planned runs as JSON");
+  p->add_flag("--no-estimate", a->no_estimate, "skip the throughput measurement behind the wall-time estimate");
   p->callback([a] { run_plan(*a); });
 
   auto r = std::make_shared<SweepRunArgs>();
