@@ -143,3 +143,28 @@ TEST(SweepValidate, PredictsAndTrainsAHeldOutRunPastTheSweep) {
   // The held-out run is larger than the sweep's compute, so its loss is below every sweep run's.
   for (const auto& [key, loss] : losses) EXPECT_LT(actual, loss + 0.05) << key;
 }
+
+TEST(SweepKill, CtrlCToTheDriverCheckpointsAndResumes) {
+  TempDir d;
+  std::string spec = spec_file(d);
+  std::string st = (d.path / "store.db").string();
+  const std::vector<std::string> opts{"--workers", "2", "--threads", "1", "--cache", (d.path / "cache").string()};
+  std::vector<std::string> run_args{"sweep", "run", spec, "--store", st};
+  run_args.insert(run_args.end(), opts.begin(), opts.end());
+  pid_t pid = start(run_args);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  kill(pid, SIGINT);  // the driver only: it must pass the stop on to its workers
+  EXPECT_EQ(wait_exit(pid), 130);
+  {
+    auto s = store::RunStore::open(st, {store::OpenMode::kReadOnly});
+    auto c = s.counts(s.sweeps()[0].id);
+    EXPECT_EQ(c.running, 0);  // nothing left claimed by a dead worker
+    EXPECT_GT(c.queued, 0);
+  }
+  std::vector<std::string> resume_args{"sweep", "resume", st};
+  resume_args.insert(resume_args.end(), opts.begin(), opts.end());
+  EXPECT_EQ(wait_exit(start(resume_args)), 0);
+  size_t n = 0;
+  final_losses(st, &n);  // every run done
+  EXPECT_GT(n, 0u);
+}

@@ -73,6 +73,7 @@ nlohmann::json to_json(const RunSpec& s) {
           {"corpus", s.corpus},
           {"divergence", {{"max_nonfinite_steps", s.divergence.max_nonfinite_steps},
                           {"spike_factor", s.divergence.spike_factor},
+                          {"spike_min_increase", s.divergence.spike_min_increase},
                           {"spike_after_steps", s.divergence.spike_after_steps}}}};
 }
 
@@ -102,8 +103,10 @@ RunSpec spec_from_json(const nlohmann::json& j) {
     s.corpus = j.value("corpus", std::string("kjv"));
     if (j.contains("divergence")) {
       const auto& d = j["divergence"];
-      s.divergence = {d.value("max_nonfinite_steps", uint64_t{0}), d.value("spike_factor", 3.0),
-                      d.value("spike_after_steps", uint64_t{20})};
+      s.divergence.max_nonfinite_steps = d.value("max_nonfinite_steps", uint64_t{0});
+      s.divergence.spike_factor = d.value("spike_factor", 3.0);
+      s.divergence.spike_min_increase = d.value("spike_min_increase", 1.0);
+      s.divergence.spike_after_steps = d.value("spike_after_steps", uint64_t{20});
     }
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(std::string("run config: ") + e.what());

@@ -81,6 +81,33 @@ void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const 
   }
 }
 
+// choose_schedule() runs OpenMP parallel regions; GNU libgomp does not survive fork() once its
+// thread pool exists, so the measurement runs in a child of its own and the driver, which forks
+// the workers, never starts OpenMP itself.
+Schedule choose_schedule_in_child(const std::vector<PlannedRun>& runs, int cores) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("cannot create a pipe");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    Schedule s{1, cores, 0};
+    try {
+      s = choose_schedule(runs, cores);
+    } catch (...) {
+    }
+    (void)!::write(fds[1], &s, sizeof s);
+    std::_Exit(0);
+  }
+  ::close(fds[1]);
+  Schedule s{1, cores, 0};
+  if (pid > 0) {
+    if (::read(fds[0], &s, sizeof s) != static_cast<ssize_t>(sizeof s)) s = {1, cores, 0};
+    ::waitpid(pid, nullptr, 0);
+  }
+  ::close(fds[0]);
+  return s;
+}
+
 SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector<PlannedRun>& plan_runs) {
   auto t0 = std::chrono::steady_clock::now();
   Schedule sch;
@@ -89,13 +116,14 @@ SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector
     sch.workers = o.workers;
     sch.threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, cores / o.workers);
   } else {
-    sch = choose_schedule(plan_runs, cores);
+    sch = choose_schedule_in_child(plan_runs, cores);
   }
   util::install_interrupt_handler();
   std::vector<pid_t> children;
   for (int w = 0; w < sch.workers; ++w) {
     pid_t pid = ::fork();
     if (pid == 0) {
+      util::install_interrupt_handler(false);
       int code = 0;
       try {
         worker_loop(o, sweep_id, sch.threads, "worker-" + std::to_string(w));
@@ -115,7 +143,15 @@ SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector
   for (const auto& r : st.runs(sweep_id)) total_flops += r.flops;
   util::Progress bar("sweep", total_flops, "FLOPs", o.progress);
   size_t running = children.size();
+  bool forwarded = false;
   while (running > 0) {
+    // Ctrl-C on a terminal reaches the whole process group; a SIGINT sent to the driver alone
+    // is passed on, so the workers checkpoint and requeue their runs either way.
+    if (util::interrupted() && !forwarded) {
+      for (pid_t pid : children)
+        if (pid > 0) ::kill(pid, SIGINT);
+      forwarded = true;
+    }
     for (auto& pid : children) {
       if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == pid) {
         pid = -1;

@@ -123,7 +123,7 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
     } else if (finite) {
       ema = std::isnan(ema) ? loss : 0.9 * ema + 0.1 * loss;
       if (s >= cfg_.divergence.spike_after_steps && cfg_.divergence.spike_factor > 0 &&
-          loss > cfg_.divergence.spike_factor * best_ema)
+          loss > cfg_.divergence.spike_factor * best_ema && loss > best_ema + cfg_.divergence.spike_min_increase)
         std::snprintf(why, sizeof why, "loss spiked to %.4g at step %llu, %.3gx the best smoothed loss %.4g", loss,
                       static_cast<unsigned long long>(s + 1), loss / best_ema, best_ema);
       best_ema = std::min(best_ema, ema);

@@ -19,12 +19,14 @@
 namespace scalinglab::train {
 
 // When a run has diverged: a non-finite loss or gradient beyond `max_nonfinite_steps` skipped
-// updates, or a training loss above `spike_factor` times the best smoothed loss so far (after
-// `spike_after_steps`, so the noisy start does not count). The run then ends with
+// updates, or a training loss above `spike_factor` times the best smoothed loss so far and at
+// least `spike_min_increase` nats above it (after `spike_after_steps`, so the noisy start does not
+// count; the absolute margin keeps ordinary noise on a very low loss from counting as a spike). The run then ends with
 // TrainResult::diverged and a message, and no checkpoint of the broken state is written.
 struct DivergenceConfig {
   uint64_t max_nonfinite_steps = 0;
   double spike_factor = 3.0;  // <= 0 disables the spike test
+  double spike_min_increase = 1.0;  // nats
   uint64_t spike_after_steps = 20;
 };
 

@@ -10,9 +10,11 @@ namespace scalinglab::util {
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
+volatile std::sig_atomic_t g_second_exits = 1;
 
 void on_sigint(int) {
-  if (g_interrupted) std::_Exit(130);
+  if (g_interrupted && g_second_exits) std::_Exit(130);
+  if (g_interrupted) return;
   g_interrupted = 1;
   const char msg[] = "\nscalinglab: interrupted; finishing safely (Ctrl-C again to abort now)\n";
   (void)!::write(STDERR_FILENO, msg, sizeof(msg) - 1);
@@ -22,7 +24,8 @@ void on_sigint(int) {
 
 bool interrupted() { return g_interrupted != 0; }
 void clear_interrupt() { g_interrupted = 0; }
-void install_interrupt_handler() {
+void install_interrupt_handler(bool second_exits) {
+  g_second_exits = second_exits ? 1 : 0;
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);

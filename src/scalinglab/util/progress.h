@@ -38,7 +38,9 @@ class Progress {
 
 // Set by a SIGINT handler; long loops poll it to stop cleanly at a safe point.
 bool interrupted();
-void install_interrupt_handler();  // first Ctrl-C sets the flag, a second one exits at once
+// The first Ctrl-C sets the flag; a second one exits at once unless `second_exits` is false
+// (worker processes, which may receive the same Ctrl-C from the terminal and from their driver).
+void install_interrupt_handler(bool second_exits = true);
 void clear_interrupt();
 
 }  // namespace scalinglab::util
