@@ -18,6 +18,7 @@ void register_bench(CLI::App& app);
 void register_train(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_report(CLI::App& app);
+void register_plan(CLI::App& app);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);
@@ -27,6 +28,7 @@ inline void register_all(CLI::App& app) {
   register_train(app);
   register_sweep(app);
   register_report(app);
+  register_plan(app);
   register_bench(app);
 }
 
