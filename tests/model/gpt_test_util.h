@@ -1,6 +1,11 @@
 #pragma once
 // Shared helpers for the whole-model tests.
+#include <sys/wait.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -35,6 +40,23 @@ inline std::vector<std::int32_t> random_ids(std::size_t n, int vocab, std::uint6
   std::vector<std::int32_t> v(n);
   for (auto& x : v) x = static_cast<std::int32_t>(g.next_u64() % static_cast<std::uint64_t>(vocab));
   return v;
+}
+
+// Runs tests/model/<script> with /usr/bin/python3 (the interpreter that has torch here) on the
+// given file arguments; returns its exit code (77: torch not importable) and combined output.
+struct ScriptResult {
+  int rc;
+  std::string log;
+};
+inline ScriptResult run_torch_script(const std::string& script, const std::vector<std::string>& args,
+                                     const std::string& log_path) {
+  std::string cmd = "/usr/bin/python3 '" + std::string(SCALINGLAB_SOURCE_DIR) + "/tests/model/" + script + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " > '" + log_path + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  std::ifstream in(log_path);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())};
 }
 
 }  // namespace scalinglab::model::testing

@@ -43,13 +43,8 @@ void check_parity(const GptConfig& c, int B, int T, bool randomized) {
   batch.tensors.push_back(NamedTensor::i32("targets", {B, T}, tgt.data()));
   write_tensor_file(tmp / "batch.bin", batch);
 
-  const std::string script = std::string(SCALINGLAB_SOURCE_DIR) + "/tests/model/torch_reference.py";
-  const std::string cmd = std::string(kPython) + " '" + script + "' '" + (tmp / "weights.bin") + "' '" +
-                          (tmp / "batch.bin") + "' '" + (tmp / "out.bin") + "' > '" + (tmp / "log.txt") + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  const int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream log_in(tmp / "log.txt");
-  const std::string log((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
+  const auto [rc, log] = scalinglab::model::testing::run_torch_script(
+      "torch_reference.py", {tmp / "weights.bin", tmp / "batch.bin", tmp / "out.bin"}, tmp / "log.txt");
   if (rc == 77) GTEST_SKIP() << "PyTorch not importable: " << log;
   ASSERT_EQ(rc, 0) << "torch_reference.py failed:\n" << log;
 
