@@ -1,17 +1,20 @@
-// `scalinglab demo`: the main job on the embedded default data. For now: fit the bundled example
-// runs by Chinchilla approach 3 with bootstrap intervals, check the fit by predicting the
-// largest budget from the smaller ones, and write fit.json and the data into --out.
+// `scalinglab demo`: the main job on the embedded default data. A pilot sweep of small GPTs on the
+// KJV corpus (two orders of magnitude of compute), the laws fitted to it, a held-out run at 4x the
+// largest compute predicted and then trained, summary.json and report.html. `--synthetic` instead
+// fits the bundled synthetic runs drawn from a published law (seconds, no training).
 #include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/example_data.h"
 #include "cli/format.h"
+#include "cli/sweep_spec_file.h"
 #include "scalinglab/fit/fit_json.h"
 #include "scalinglab/fit/fitter.h"
 #include "scalinglab/fit/frontier.h"
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/table.h"
+#include "scalinglab/study/pilot_study.h"
 #include "scalinglab/util/progress.h"
 
 namespace scalinglab::cli {
@@ -19,11 +22,13 @@ namespace {
 
 struct DemoArgs {
   std::string out = "scalinglab-demo";
-  int bootstrap = 1000;
-  int threads = 0;
+  int bootstrap = -1;  // default: 1000 for --synthetic, 300 for the sweep
+  int threads = 0, workers = 0;
+  bool synthetic = false;
+  std::string cache, spec;
 };
 
-void run_demo(const DemoArgs& a) {
+void run_synthetic_demo(const DemoArgs& a) {
   util::install_interrupt_handler();
   std::filesystem::create_directories(a.out);
   const std::string csv_path = a.out + "/runs.csv";
@@ -36,7 +41,7 @@ void run_demo(const DemoArgs& a) {
 
   auto law = fit::make_law("chinchilla");
   fit::FitOptions o;
-  o.bootstrap = a.bootstrap;
+  o.bootstrap = a.bootstrap < 0 ? 1000 : a.bootstrap;
   o.threads = a.threads;
   o.seed = 1;
   o.holdout_top_compute = example_design().per_budget;  // hold out the whole largest budget
@@ -70,15 +75,81 @@ void run_demo(const DemoArgs& a) {
             << a.out << "/fit.json --n 7e10 --d 1.4e12)\n";
 }
 
+std::string ci_text(double lo, double hi, int digits = 4) { return "[" + fmt(lo, digits) + ", " + fmt(hi, digits) + "]"; }
+
+void run_sweep_demo(const DemoArgs& a) {
+  util::install_interrupt_handler(false);  // the sweep's workers finish their checkpoints first
+  study::PilotStudyOptions o;
+  o.out_dir = a.out;
+  o.cache_dir = a.cache;
+  o.workers = a.workers;
+  o.threads = a.threads;
+  if (a.bootstrap >= 0) o.bootstrap = a.bootstrap;
+  sweep::SweepSpec spec = a.spec.empty() ? study::default_pilot_spec() : load_sweep_spec(a.spec);
+  std::cout << "scalinglab demo: a pilot sweep of small GPTs on " << (spec.corpus == "kjv" ? "the KJV Bible" : spec.corpus) << " (byte-level), "
+            << fmt(spec.design.c_min, 2) << ".." << fmt(spec.design.c_max, 2)
+            << " FLOPs, then a held-out run at " << fmt(o.validation_factor, 2)
+            << "x the largest compute, predicted before it is trained -> " << a.out << "/\n"
+            << std::flush;
+  study::PilotStudyResult r = study::run_pilot_study(spec, o);
+  if (r.interrupted) {
+    std::cout << "interrupted: run `scalinglab demo -o " << a.out << "` again to continue where it stopped\n";
+    exit_code_ref() = 130;
+    return;
+  }
+  const auto& s = r.summary;
+  std::cout << "\nruns: " << s["runs"]["done"] << " done of " << s["runs"]["planned"] << " ("
+            << r.sweep.workers << " at a time x " << r.sweep.threads_per_worker << " thread(s)); compute "
+            << fmt(s["compute_range"]["min"].get<double>(), 2) << ".." << fmt(s["compute_range"]["max"].get<double>(), 2)
+            << " FLOPs (" << fmt(s["compute_range"]["orders_of_magnitude"].get<double>(), 3) << " orders of magnitude)\n";
+  if (r.analysis && r.analysis->chinchilla) {
+    const auto& f = *r.analysis->chinchilla;
+    std::cout << "law:  " << f.formula << "\n";
+    for (size_t i = 0; i < f.params.size(); ++i)
+      std::cout << "      " << pad(f.param_names[i], 6) << pad(fmt(f.params[i].value, 4), 11)
+                << ci_text(f.params[i].lo, f.params[i].hi) << "\n";
+    if (!f.derived.empty())
+      std::cout << "      N_opt ~ C^a, a = " << fmt(f.derived[0].estimate.value, 3) << " "
+                << ci_text(f.derived[0].estimate.lo, f.derived[0].estimate.hi, 3) << "\n";
+  }
+  if (r.analysis) {
+    if (r.analysis->isoflop)
+      std::cout << "approach 2 (IsoFLOP): a = " << fmt(r.analysis->isoflop->scaling.a.value, 3) << " "
+                << ci_text(r.analysis->isoflop->scaling.a.lo, r.analysis->isoflop->scaling.a.hi, 3) << "\n";
+    if (r.analysis->envelope)
+      std::cout << "approach 1 (envelope): a = " << fmt(r.analysis->envelope->scaling.a.value, 3) << " "
+                << ci_text(r.analysis->envelope->scaling.a.lo, r.analysis->envelope->scaling.a.hi, 3) << "\n";
+  }
+  if (r.validation) {
+    const auto& v = *r.validation;
+    std::cout << "\nheld-out run at C = " << fmt(v.compute, 3) << " (N " << fmt(v.n, 3) << ", D " << fmt(v.d, 3)
+              << "): predicted " << fmt(v.predicted.value, 4) << " " << ci_text(v.pi95.lo, v.pi95.hi)
+              << " (95% for one run), actual " << fmt(v.actual, 4) << " -> error " << fmt(100 * v.rel_error, 3) << "%, "
+              << (v.inside_pi95 ? "inside" : "OUTSIDE") << " the interval\n";
+  }
+  for (const auto& w : s["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
+  std::cout << "\nwrote " << r.summary_path << " and " << r.report_path << " in " << fmt(r.wall_s, 3)
+            << " s (store: " << r.store_path << ")\n";
+}
+
 }  // namespace
 
 void register_demo(CLI::App& app) {
   auto a = std::make_shared<DemoArgs>();
-  CLI::App* cmd = app.add_subcommand("demo", "Run the main job on the embedded example data");
-  cmd->add_option("-o,--out", a->out, "output directory")->capture_default_str();
-  cmd->add_option("--bootstrap", a->bootstrap, "bootstrap resamples")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "threads (default: all cores)");
-  cmd->callback([a] { run_demo(*a); });
+  CLI::App* cmd = app.add_subcommand(
+      "demo", "The main job: a pilot sweep on the embedded corpus, fitted laws, a validated prediction, a report");
+  cmd->add_option("-o,--out", a->out, "output directory (run it again to resume)")->capture_default_str();
+  cmd->add_option("--bootstrap", a->bootstrap, "bootstrap resamples (default 300; 1000 with --synthetic)");
+  cmd->add_option("--threads", a->threads, "threads per run (default: from measured throughput)");
+  cmd->add_option("--workers", a->workers, "parallel runs (default: from measured throughput)");
+  cmd->add_option("--cache", a->cache, "tokenized corpora (default: ~/.cache/scalinglab)");
+  cmd->add_option("--spec", a->spec, "a sweep spec (JSON, docs/SWEEP.md) instead of the built-in default");
+  cmd->add_flag("--synthetic", a->synthetic,
+                "only fit the bundled synthetic runs drawn from a published law (seconds, no training)");
+  cmd->callback([a] {
+    if (a->synthetic) run_synthetic_demo(*a);
+    else run_sweep_demo(*a);
+  });
 }
 
 }  // namespace scalinglab::cli

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/sweep_spec_file.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/sweep/runner.h"
@@ -22,7 +23,9 @@ struct SweepPlanArgs {
   bool json = false, no_estimate = false;
 };
 
-sweep::SweepSpec load_spec(const std::string& path) {
+}  // namespace
+
+sweep::SweepSpec load_sweep_spec(const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(io::read_file(path, "sweep spec"));
@@ -36,8 +39,10 @@ sweep::SweepSpec load_spec(const std::string& path) {
   }
 }
 
+namespace {
+
 void run_plan(const SweepPlanArgs& a) {
-  sweep::SweepSpec spec = load_spec(a.spec_path);
+  sweep::SweepSpec spec = load_sweep_spec(a.spec_path);
   std::vector<sweep::PlannedRun> runs;
   try {
     runs = sweep::plan(spec);
@@ -99,7 +104,7 @@ void run_sweep_cmd(SweepRunArgs& a, bool resume) {
     if (resume) {
       o = sweep::resume_sweep(a.options, a.sweep_name);
     } else {
-      sweep::SweepSpec spec = load_spec(a.spec_path);
+      sweep::SweepSpec spec = load_sweep_spec(a.spec_path);
       o = sweep::run_sweep(spec, a.options);
     }
   } catch (const std::invalid_argument& e) {

@@ -123,7 +123,7 @@ TEST(Cli, BundledExampleIsWhatSynthGenerates) {
 
 TEST(Cli, DemoWritesFitAndReportsTheHoldout) {
   auto dir = std::filesystem::temp_directory_path() / ("scalinglab-demo-" + std::to_string(::getpid()));
-  ShellResult r = run("demo --bootstrap 40 -o " + dir.string());
+  ShellResult r = run("demo --synthetic --bootstrap 40 -o " + dir.string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("holdout"), std::string::npos);
   nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "fit.json"));

@@ -798,5 +798,53 @@ TEST(RunStore, RefusesAStoreFromANewerVersion) {
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   std::string msg = expect_refused(path, OpenMode::kReadOnly);
-  EXPECT_EQ(msg, path + ": run store version 99 was written by a newer scalinglab (this one reads up to version 1)");
+  EXPECT_EQ(msg, path + ": run store version 99 was written by a newer scalinglab (this one reads up to version 2)");
+}
+
+TEST(RunStore, ArtifactsAreReplacedWholeAndSurviveReopening) {
+  TempDir tmp;
+  const auto path = tmp.file("s.db");
+  int64_t sweep_id = make_store(path, 1);
+  {
+    auto store = RunStore::open(path, {OpenMode::kReadWrite});
+    EXPECT_FALSE(store.artifact(sweep_id, "validation"));
+    store.put_artifact(sweep_id, "validation", {{"status", "running"}, {"predicted_loss", 1.5}});
+    store.put_artifact(sweep_id, "validation", {{"status", "done"}, {"actual_loss", 1.52}});
+    store.put_artifact(sweep_id, "other", {1, 2, 3});
+  }
+  auto reader = RunStore::open(path, {OpenMode::kReadOnly});
+  auto v = reader.artifact(sweep_id, "validation");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, (nlohmann::json{{"status", "done"}, {"actual_loss", 1.52}}));  // the whole value, replaced
+  EXPECT_EQ(*reader.artifact(sweep_id, "other"), (nlohmann::json{1, 2, 3}));
+  EXPECT_FALSE(reader.artifact(sweep_id + 1, "validation"));
+  EXPECT_THROW(reader.put_artifact(sweep_id, "x", 1), StoreError);  // read-only
+}
+
+TEST(RunStore, VersionOneStoreIsUpgradedOnTheFirstWrite) {
+  TempDir tmp;
+  const auto path = tmp.file("s.db");
+  int64_t sweep_id = make_store(path, 2);
+  // Make it look like a store written before artifacts existed.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE artifacts; PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto reader = RunStore::open(path, {OpenMode::kReadOnly});  // readers never write: no upgrade
+    EXPECT_FALSE(reader.artifact(sweep_id, "validation"));
+    EXPECT_EQ(reader.runs(sweep_id).size(), 2u);
+  }
+  {
+    auto store = RunStore::open(path, {OpenMode::kReadWrite});
+    store.put_artifact(sweep_id, "validation", {{"status", "done"}});
+    EXPECT_EQ(store.runs(sweep_id).size(), 2u);  // nothing else changed
+  }
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 2);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
 }

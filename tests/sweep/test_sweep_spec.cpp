@@ -84,3 +84,50 @@ TEST(SweepPlan, InconsistentSpecsAreRefusedWithTheField) {
   expect_error(R"({"design": {"kind": "grid", "n_min": 1e5, "n_max": 1.01e5, "sizes": 3}})", "distinct model sizes");
   expect_error(R"({"seeds": "one"})", "'seeds'");
 }
+
+TEST(SweepPlan, ShortRunsGetSmallerBatchesUntilTheyHaveMinSteps) {
+  SweepSpec s;
+  s.family.ctx = 64;
+  s.hyper.batch_tokens = 1024;  // 16 sequences
+  s.hyper.min_steps = 300;
+  s.hyper.min_batch_seqs = 2;
+  s.design.c_min = 2e10;
+  s.design.c_max = 2e12;
+  s.design.budgets = 3;
+  s.design.per_budget = 4;
+  s.design.center_tokens_per_param = 40;
+  bool shrunk = false, full = false;
+  for (const auto& r : plan(s)) {
+    const uint32_t b = r.spec.batch;
+    // A power-of-two fraction of the full batch, never below the floor...
+    EXPECT_EQ(16u % b, 0u) << r.key;
+    EXPECT_GE(b, 2u) << r.key;
+    // ...and as large as the rule allows: the full batch if it already gives min_steps, else the
+    // largest halving that does (or the floor).
+    if (b < 16) {
+      shrunk = true;
+      run::RunSpec twice = r.spec;
+      twice.batch = b * 2;
+      EXPECT_LT(twice.steps(), 300u) << r.key;
+      if (b > 2) EXPECT_GE(r.spec.steps(), 300u) << r.key;
+    } else {
+      full = true;
+    }
+    EXPECT_EQ(r.spec.checkpoint_every, std::max<uint64_t>(1, r.spec.steps() / 10));
+  }
+  EXPECT_TRUE(shrunk);
+  EXPECT_TRUE(full);
+  // The IsoFLOP centre moves with center_tokens_per_param: the middle size of a budget sits near
+  // sqrt(C / (6·40)).
+  s.design.budgets = 1;
+  s.design.c_min = s.design.c_max = 1e14;
+  s.design.per_budget = 3;
+  auto runs = plan(s);
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_NEAR(std::log(runs[1].n / std::sqrt(1e14 / 240)), 0, 0.35);
+  // The rules survive the JSON round trip.
+  SweepSpec back = sweep_from_json(to_json(s));
+  EXPECT_EQ(back.hyper.min_steps, 300u);
+  EXPECT_EQ(back.hyper.min_batch_seqs, 2u);
+  EXPECT_EQ(back.design.center_tokens_per_param, 40);
+}

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <cmath>
@@ -265,4 +267,35 @@ TEST(Trainer, LossSpikeEndsTheRunAsDiverged) {
   cfg.divergence.spike_factor = 0;
   cfg.run_dir = (d.path / "run2").string();
   EXPECT_FALSE(Trainer(cfg, corpus, kTable, q, h).run([] { return false; }).diverged);
+}
+
+TEST(Trainer, FinalEvaluationUsesItsOwnWindowCount) {
+  TempDir d;
+  std::ofstream(d.path / "text.txt") << structured_text(200000);
+  auto corpus = data::Corpus::build_or_open((d.path / "text.txt").string(), (d.path / "cache").string());
+  // Identical training; A evaluates on 4 windows along the way and 32 at the end, B on 32 always.
+  TrainerConfig a = config(d.path / "a", 40), b = config(d.path / "b", 40);
+  a.eval_windows = 4;
+  a.final_eval_windows = 32;
+  b.eval_windows = 32;
+  std::vector<float> pa(kV * kV + kV, 0.0f), pb = pa;
+  auto ra = Trainer(a, corpus, kTable, pa, hooks()).run([] { return false; });
+  auto rb = Trainer(b, corpus, kTable, pb, hooks()).run([] { return false; });
+  ASSERT_TRUE(ra.final_eval_loss && rb.final_eval_loss);
+  EXPECT_EQ(*ra.final_eval_loss, *rb.final_eval_loss);  // same weights, same 32 windows
+  auto evals = [](const fs::path& path) {
+    std::vector<double> out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j.contains("eval_loss") && j["eval_loss"].is_number()) out.push_back(j["eval_loss"].get<double>());
+    }
+    return out;
+  };
+  auto ea = evals(d.path / "a" / "metrics.jsonl");
+  auto eb = evals(d.path / "b" / "metrics.jsonl");
+  ASSERT_EQ(ea.size(), eb.size());
+  ASSERT_GE(ea.size(), 2u);
+  EXPECT_NE(ea.front(), eb.front());  // the intermediate evaluation saw other windows
+  EXPECT_EQ(ea.back(), eb.back());
 }

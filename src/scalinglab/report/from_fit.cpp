@@ -75,7 +75,26 @@ void add_isoflop(ReportData& out, const std::vector<fit::Run>& runs, const fit::
     fr.n_fit = std::move(n);
     fr.d_fit = std::move(d);
   }
+  if (out.frontier) {  // keep what add_envelope put there
+    fr.envelope_points = std::move(out.frontier->envelope_points);
+    fr.envelope_n_fit = std::move(out.frontier->envelope_n_fit);
+    fr.envelope_d_fit = std::move(out.frontier->envelope_d_fit);
+  }
   out.frontier = std::move(fr);
+}
+
+void add_envelope(ReportData& out, const fit::EnvelopeResult& r) {
+  if (!out.frontier) out.frontier = Frontier{};
+  std::vector<const fit::FrontierPoint*> used;
+  for (const auto& p : r.frontier)
+    if (p.used) used.push_back(&p);
+  const size_t step = std::max<size_t>(1, used.size() / 60);  // 1,500 samples would bury the plot
+  for (size_t i = 0; i < used.size(); i += step) out.frontier->envelope_points.push_back({used[i]->c, {used[i]->n_opt}, {used[i]->d_opt}});
+  const auto& s = r.scaling;
+  if (s.n_fit.n >= 2) {
+    out.frontier->envelope_n_fit = PowerLawLine{s.k_n.value, ci(s.a), {}};
+    out.frontier->envelope_d_fit = PowerLawLine{s.k_d.value, ci(s.b), {}};
+  }
 }
 
 }  // namespace scalinglab::report

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "scalinglab/fit/dataset.h"
+#include "scalinglab/fit/envelope.h"
 #include "scalinglab/fit/fitter.h"
 #include "scalinglab/fit/isoflop.h"
 #include "scalinglab/report/report_data.h"
@@ -19,6 +20,9 @@ void add_fit(ReportData& out, const fit::FitReport& fit);
 // IsoFLOP budgets (points, parabola, minimum; skipped budgets with their reason) and the
 // frontier: per-budget optima and the fitted N_opt ∝ C^a, D_opt ∝ C^b, with a 95% band where
 // the result has predictions (IsoflopOptions::predict_at) with intervals.
+// Chinchilla approach 1: the envelope's used frontier points (thinned) and fitted lines.
+void add_envelope(ReportData& out, const fit::EnvelopeResult& result);
+
 void add_isoflop(ReportData& out, const std::vector<fit::Run>& runs, const fit::IsoflopResult& result);
 
 }  // namespace scalinglab::report

@@ -15,6 +15,7 @@ namespace {
 constexpr const char* kBlue = "#1f6fb4";
 constexpr const char* kOrange = "#d9730d";
 constexpr const char* kGrey = "#777777";
+constexpr const char* kGreen = "#2e8b57";
 
 std::string num(double v, int digits = 3) { return format_number(v, digits); }
 
@@ -169,6 +170,13 @@ std::string frontier_plot(const Frontier& f, const std::vector<PlannerRow>& plan
     pts.points.push_back({.x = fp.c, .y = v.value, .y_lo = v.lo, .y_hi = v.hi,
                           .tip = std::string("C = ") + num(fp.c) + " FLOPs\n" + sym + " = " + with_ci(v)});
   }
+  Series env{.name = "envelope (approach 1)", .color = kGreen, .line = false, .markers = true, .marker_size = 2.5};
+  for (const auto& fp : f.envelope_points) {
+    const ValueCI& v = params ? fp.n_opt : fp.d_opt;
+    if (!(fp.c > 0) || !(v.value > 0)) continue;
+    cmin = std::min(cmin, fp.c), cmax = std::max(cmax, fp.c);
+    env.points.push_back({.x = fp.c, .y = v.value, .tip = std::string("envelope: C = ") + num(fp.c) + " FLOPs\n" + sym + " = " + num(v.value)});
+  }
   Series plan{.name = "planner budgets", .color = kOrange, .line = false, .markers = true,
               .shape = MarkerShape::kDiamond, .marker_size = 4, .error_bars = true};
   double pmin = cmin, pmax = cmax;
@@ -203,6 +211,13 @@ std::string frontier_plot(const Frontier& f, const std::vector<PlannerRow>& plan
     for (double c : grid) r.points.push_back({.x = c, .y = yg * std::pow(c / cg, ref)});
     p.series.push_back(std::move(r));
   }
+  const std::optional<PowerLawLine>& env_fit = params ? f.envelope_n_fit : f.envelope_d_fit;
+  if (env_fit && std::isfinite(env_fit->k) && std::isfinite(env_fit->exponent.value)) {
+    Series line{.name = std::string("approach 1 ∝ C^") + num(env_fit->exponent.value, 3), .color = kGreen, .line_width = 1.2};
+    for (double c : grid) line.points.push_back({.x = c, .y = env_fit->k * std::pow(c, env_fit->exponent.value)});
+    p.series.push_back(std::move(line));
+  }
+  if (!env.points.empty()) p.series.push_back(std::move(env));
   if (!pts.points.empty()) p.series.push_back(std::move(pts));
   if (!plan.points.empty()) p.series.push_back(std::move(plan));
   if (std::isfinite(ref)) p.note = "Dashed: " + f.reference_label + ", through the fit at the data's centre.";
@@ -307,6 +322,17 @@ std::string params_section(const std::vector<ParamRow>& rows) {
     o += "<tr><td>" + html_escape(r.name) + "</td><td>" + html_escape(num(r.value, 4)) + "</td><td>" +
          html_escape(num(r.se, 2)) + "</td><td>" + html_escape(ci) + "</td></tr>";
   }
+  return o + "</tbody></table></section>\n";
+}
+
+std::string approaches_section(const std::vector<ApproachRow>& rows) {
+  std::string o = "<section id=\"sec-approaches\"><h2>Approaches compared</h2>\n<table class=\"data\"><thead><tr>"
+                  "<th>Method</th><th>a (N_opt ∝ C^a) [95%]</th><th>b (D_opt ∝ C^b) [95%]</th><th>Note</th>"
+                  "</tr></thead><tbody>";
+  auto cell = [](const ValueCI& v) { return std::isfinite(v.value) ? with_ci(v, 3) : std::string("–"); };
+  for (const auto& r : rows)
+    o += "<tr><td>" + html_escape(r.name) + "</td><td>" + html_escape(cell(r.a)) + "</td><td>" + html_escape(cell(r.b)) +
+         "</td><td style=\"text-align:left\">" + html_escape(r.note) + "</td></tr>";
   return o + "</tbody></table></section>\n";
 }
 
@@ -430,6 +456,10 @@ std::string render_html(const ReportData& d) {
   if (!d.params.empty()) {
     body += params_section(d.params);
     sections.push_back({"sec-params", "Parameters"});
+  }
+  if (!d.approaches.empty()) {
+    body += approaches_section(d.approaches);
+    sections.push_back({"sec-approaches", "Approaches"});
   }
   if (!d.planner.empty()) {
     body += planner_section(d.planner);

@@ -58,6 +58,10 @@ struct FrontierPoint {
 struct Frontier {
   std::vector<FrontierPoint> points;
   std::optional<PowerLawLine> n_fit, d_fit;  // N_opt = k_N·C^a, D_opt = k_D·C^b
+  // Chinchilla approach 1 (training-curve envelope): frontier samples and the fitted line, drawn
+  // beside approach 2's; empty/absent when not computed.
+  std::vector<FrontierPoint> envelope_points;
+  std::optional<PowerLawLine> envelope_n_fit, envelope_d_fit;
   // Reference slopes drawn through the fitted line at the data's geometric-mean compute:
   // Hoffmann et al. 2022 (arXiv:2203.15556) Table 2 give a ≈ b ≈ 0.5. NaN omits the line.
   double reference_a = 0.5, reference_b = 0.5;
@@ -93,6 +97,13 @@ struct PlannerRow {
   ValueCI n_opt, d_opt, loss;
 };
 
+// One way of estimating the compute-optimal scaling (approaches 1–3, Kaplan's forms), side by side.
+struct ApproachRow {
+  std::string name;
+  ValueCI a, b;      // N_opt ∝ C^a, D_opt ∝ C^b; NaN where the method does not give them
+  std::string note;  // e.g. the law's formula or its goodness of fit
+};
+
 struct ReportData {
   std::string title = "Scaling-law report";
   std::string subtitle;  // e.g. the law's formula or the data source
@@ -103,6 +114,7 @@ struct ReportData {
   std::optional<Residuals> residuals;
   std::vector<ParamRow> params;
   std::vector<PlannerRow> planner;
+  std::vector<ApproachRow> approaches;
   std::vector<std::string> notes, warnings;
 };
 

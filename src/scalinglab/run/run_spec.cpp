@@ -67,6 +67,7 @@ nlohmann::json to_json(const RunSpec& s) {
           {"grad_clip", s.grad_clip},
           {"evals", s.evals},
           {"eval_windows", s.eval_windows},
+          {"final_eval_windows", s.final_eval_windows},
           {"checkpoint_every", s.checkpoint_every},
           {"seed", s.seed},
           {"threads", s.threads},
@@ -97,6 +98,7 @@ RunSpec spec_from_json(const nlohmann::json& j) {
     s.grad_clip = j.value("grad_clip", 1.0);
     s.evals = j.value("evals", uint64_t{10});
     s.eval_windows = j.value("eval_windows", uint64_t{64});
+    s.final_eval_windows = j.value("final_eval_windows", uint64_t{0});
     s.checkpoint_every = j.value("checkpoint_every", uint64_t{0});
     s.seed = j.value("seed", uint64_t{1});
     s.threads = j.value("threads", 0);

@@ -23,6 +23,7 @@ struct RunSpec {
   double grad_clip = 1.0;
   uint64_t evals = 10;            // evaluations over the run (and always one at the end)
   uint64_t eval_windows = 64;     // validation windows of ctx tokens per evaluation (0: whole split)
+  uint64_t final_eval_windows = 0;  // windows of the final evaluation (0: eval_windows)
   uint64_t checkpoint_every = 0;  // steps; 0: at the end and on Ctrl-C only
   uint64_t seed = 1;              // weights and data order
   int threads = 0;                // OpenMP threads; 0: all cores

@@ -72,6 +72,7 @@ RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::Prog
   tc.eval_every = spec.evals > 0 ? std::max<uint64_t>(1, steps / spec.evals) : 0;
   tc.log_every = std::max<uint64_t>(1, std::min<uint64_t>(tc.eval_every > 0 ? tc.eval_every : steps, steps / 50 + 1));
   tc.eval_windows = spec.eval_windows;
+  tc.final_eval_windows = spec.final_eval_windows;
   tc.checkpoint_every = spec.checkpoint_every;
   tc.divergence = spec.divergence;
   tc.flops_per_token = spec.model.train_flops_per_token_chinchilla();

@@ -19,7 +19,7 @@ namespace {
 // PRAGMA application_id marks the file as ours ("SLRS": ScalingLab Run Store) and user_version is
 // the schema version; a file with another id is another program's database and is refused.
 constexpr int32_t kApplicationId = 0x534C5253;
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2 added `artifacts`
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE sweeps(
@@ -64,7 +64,21 @@ CREATE TABLE points(
   lr REAL NOT NULL,
   elapsed_s REAL NOT NULL,
   PRIMARY KEY(run_id, step)) WITHOUT ROWID;
+)sql"
+    // Version 2. Results derived from a sweep's runs that must outlive the process that made
+    // them (the held-out validation: its prediction is stored before the run is trained).
+    R"sql(
+CREATE TABLE IF NOT EXISTS artifacts(
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,                -- JSON
+  updated TEXT NOT NULL,
+  PRIMARY KEY(sweep_id, name));
 )sql";
+
+constexpr const char* kArtifactsTable = "CREATE TABLE IF NOT EXISTS artifacts(\n"
+    "  sweep_id INTEGER NOT NULL REFERENCES sweeps(id), name TEXT NOT NULL, value TEXT NOT NULL,\n"
+    "  updated TEXT NOT NULL, PRIMARY KEY(sweep_id, name))";
 
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
@@ -487,6 +501,11 @@ RunStore RunStore::open(const std::string& path, const StoreOptions& options) {
       exec(raw, path, ids.c_str(), "marking the run store");
     }
     tx.commit();
+  } else if (version == 1 && !read_only) {
+    WriteTx tx(raw, path);  // upgrade in place: version 2 only adds a table
+    exec(raw, path, kArtifactsTable, "upgrading the run store to version 2");
+    exec(raw, path, "PRAGMA user_version = 2", "upgrading the run store to version 2");
+    tx.commit();
   }
   return store;
 }
@@ -542,6 +561,32 @@ std::vector<SweepRecord> RunStore::sweeps() const {
   std::vector<SweepRecord> out;
   while (q.step()) out.push_back(read_sweep(q, path_));
   return out;
+}
+
+// ---- artifacts ---------------------------------------------------------------------------------
+
+void RunStore::put_artifact(int64_t sweep_id, const std::string& name, const nlohmann::json& value) {
+  WriteTx tx(db_, path_);
+  Stmt q(db_, path_,
+         std::string("INSERT INTO artifacts(sweep_id, name, value, updated) VALUES(?, ?, ?, ") + kNow +
+             ") ON CONFLICT(sweep_id, name) DO UPDATE SET value = excluded.value, updated = excluded.updated");
+  q.i64(1, sweep_id).text(2, name).text(3, value.dump());
+  q.run();
+  tx.commit();
+}
+
+std::optional<nlohmann::json> RunStore::artifact(int64_t sweep_id, const std::string& name) const {
+  // A version-1 store opened read-only has no artifacts table (it is added on the first write).
+  Stmt t(db_, path_, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'artifacts'");
+  if (!t.step()) return std::nullopt;
+  Stmt q(db_, path_, "SELECT value FROM artifacts WHERE sweep_id = ? AND name = ?");
+  q.i64(1, sweep_id).text(2, name);
+  if (!q.step()) return std::nullopt;
+  try {
+    return nlohmann::json::parse(q.col_text(0));
+  } catch (const nlohmann::json::parse_error&) {
+    throw io::InputError(path_, 0, "", "corrupt run store (artifact '" + name + "' is not JSON)");
+  }
 }
 
 // ---- runs --------------------------------------------------------------------------------------

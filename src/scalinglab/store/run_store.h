@@ -173,6 +173,10 @@ class RunStore {
   // Records the run's checkpoint path (after each checkpoint of a running run).
   void set_checkpoint(int64_t run_id, const std::string& checkpoint);
 
+  // Named JSON results of a sweep (e.g. "validation"), replaced whole on each put.
+  void put_artifact(int64_t sweep_id, const std::string& name, const nlohmann::json& value);
+  std::optional<nlohmann::json> artifact(int64_t sweep_id, const std::string& name) const;
+
   std::optional<RunRecord> run(int64_t run_id) const;
   std::optional<RunRecord> run(int64_t sweep_id, const std::string& key) const;
   std::vector<RunRecord> runs(int64_t sweep_id, std::optional<RunStatus> status = std::nullopt) const;

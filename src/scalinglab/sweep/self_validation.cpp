@@ -29,12 +29,45 @@ nlohmann::json to_json(const ValidationResult& v) {
           {"status", v.status}};
 }
 
+ValidationResult validation_from_json(const nlohmann::json& j) {
+  auto num = [&](const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; };
+  auto pair = [&](const char* k, double& lo, double& hi) {
+    lo = hi = NAN;
+    if (j.contains(k) && j[k].is_array() && j[k].size() == 2 && j[k][0].is_number() && j[k][1].is_number()) {
+      lo = j[k][0].get<double>();
+      hi = j[k][1].get<double>();
+    }
+  };
+  ValidationResult v;
+  v.key = j.value("key", "");
+  v.run_dir = j.value("run_dir", "");
+  v.compute = num("compute");
+  v.n = num("N");
+  v.d = num("D");
+  v.n_opt = num("N_opt");
+  v.d_opt = num("D_opt");
+  v.predicted.value = num("predicted_loss");
+  pair("ci95", v.predicted.lo, v.predicted.hi);
+  pair("pi95", v.pi95.lo, v.pi95.hi);
+  v.actual = num("actual_loss");
+  v.rel_error = num("rel_error");
+  v.inside_pi95 = j.value("inside_pi95", false);
+  v.status = j.value("status", "");
+  return v;
+}
+
 ValidationResult validate_sweep(const std::string& store_path, const ValidationOptions& o) {
-  store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
+  store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadWrite});
   auto sweeps = st.sweeps();
   std::optional<store::SweepRecord> sw = o.sweep.empty() ? (sweeps.size() == 1 ? std::optional(sweeps[0]) : std::nullopt)
                                                          : st.sweep(o.sweep);
   if (!sw) throw std::invalid_argument(store_path + ": name the sweep to validate (--sweep)");
+  // A finished validation of the same design is not repeated (the prediction came first and is
+  // kept; a re-run would only retrain the same run).
+  if (auto prev = st.artifact(sw->id, kValidationArtifact)) {
+    ValidationResult v = validation_from_json(*prev);
+    if (v.status == "done" && prev->value("compute_factor", 0.0) == o.compute_factor) return v;
+  }
   SweepSpec spec = sweep_from_json(sw->spec);
 
   fit::Dataset data;
@@ -62,13 +95,8 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
 
   // The family member nearest N_opt, trained for the tokens that spend the budget.
   model::GptConfig shape = shape_for_params(v.n_opt, spec.family);
-  std::vector<PlannedRun> planned = plan(spec);
-  run::RunSpec rs = planned.front().spec;  // shared hyperparameters of the sweep
-  rs.model = shape;
-  rs.schedule.peak_lr = spec.hyper.lr_for_width(shape.d_model);
   v.n = static_cast<double>(shape.params_total());
-  rs.tokens = v.compute / (6 * v.n);
-  rs.checkpoint_every = std::max<uint64_t>(1, rs.steps() / 10);
+  run::RunSpec rs = run_spec_for(spec, shape, v.compute / (6 * v.n), spec.seeds.front());
   rs.threads = o.threads;
   rs.cache_dir = o.cache_dir;
   v.d = static_cast<double>(rs.steps() * rs.tokens_per_step());
@@ -83,11 +111,20 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   std::snprintf(key, sizeof key, "heldout-C%.1e-N%.2e", v.compute, v.n);
   v.key = key;
   v.run_dir = o.out_dir + "/heldout/" + v.key;
+  // The prediction is on record before the run trains: the comparison cannot be tuned afterwards.
+  v.status = "running";
+  auto record = [&] {
+    nlohmann::json j = to_json(v);
+    j["compute_factor"] = o.compute_factor;
+    st.put_artifact(sw->id, kValidationArtifact, j);
+  };
+  record();
   run::RunOutcome out = run::train_run(rs, v.run_dir);
   v.status = out.status;
   v.actual = out.eval_loss;
   v.rel_error = (v.predicted.value - v.actual) / v.actual;
   v.inside_pi95 = v.pi95.contains(v.actual);
+  record();
   io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
   return v;
 }

@@ -31,7 +31,13 @@ struct ValidationResult {
 };
 
 nlohmann::json to_json(const ValidationResult& v);
+ValidationResult validation_from_json(const nlohmann::json& j);  // missing numbers read as NaN
 
+// The store artifact holding the latest validation of a sweep (see RunStore::put_artifact).
+inline constexpr const char* kValidationArtifact = "validation";
+
+// Records the prediction in the store before training the held-out run and the outcome after;
+// a validation already done with the same compute factor is returned without retraining.
 ValidationResult validate_sweep(const std::string& store_path, const ValidationOptions& options);
 
 }  // namespace scalinglab::sweep

@@ -47,7 +47,7 @@ void get(const nlohmann::json& j, const char* field, T& out, const std::string& 
 SweepSpec sweep_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("sweep spec: expected a JSON object");
   static const std::set<std::string> known{"name", "corpus", "family", "hyper", "design", "seeds", "threads_per_run",
-                                           "eval_fraction", "eval_windows"};
+                                           "eval_fraction", "eval_windows", "final_eval_windows"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw std::invalid_argument("sweep spec: unknown field '" + it.key() + "'");
   SweepSpec s;
@@ -57,6 +57,7 @@ SweepSpec sweep_from_json(const nlohmann::json& j) {
   get(j, "threads_per_run", s.threads_per_run, "");
   get(j, "eval_fraction", s.eval_fraction, "");
   get(j, "eval_windows", s.eval_windows, "");
+  get(j, "final_eval_windows", s.final_eval_windows, "");
   if (j.contains("family")) {
     const auto& f = j["family"];
     get(f, "aspect", s.family.aspect, "family.");
@@ -73,6 +74,8 @@ SweepSpec sweep_from_json(const nlohmann::json& j) {
     get(h, "lr_min", s.hyper.lr_min, "hyper.");
     get(h, "lr_max", s.hyper.lr_max, "hyper.");
     get(h, "batch_tokens", s.hyper.batch_tokens, "hyper.");
+    get(h, "min_steps", s.hyper.min_steps, "hyper.");
+    get(h, "min_batch_seqs", s.hyper.min_batch_seqs, "hyper.");
     get(h, "warmup_frac", s.hyper.warmup_frac, "hyper.");
     get(h, "weight_decay", s.hyper.weight_decay, "hyper.");
     get(h, "schedule", s.hyper.schedule, "hyper.");
@@ -93,6 +96,7 @@ SweepSpec sweep_from_json(const nlohmann::json& j) {
     get(d, "budgets", s.design.budgets, "design.");
     get(d, "per_budget", s.design.per_budget, "design.");
     get(d, "span", s.design.span, "design.");
+    get(d, "center_tokens_per_param", s.design.center_tokens_per_param, "design.");
   }
   return s;
 }
@@ -106,15 +110,42 @@ nlohmann::json to_json(const SweepSpec& s) {
           {"hyper", {{"lr_base", s.hyper.lr_base}, {"lr_base_width", s.hyper.lr_base_width},
                      {"lr_width_exponent", s.hyper.lr_width_exponent}, {"lr_min", s.hyper.lr_min},
                      {"lr_max", s.hyper.lr_max}, {"batch_tokens", s.hyper.batch_tokens},
+                     {"min_steps", s.hyper.min_steps}, {"min_batch_seqs", s.hyper.min_batch_seqs},
                      {"warmup_frac", s.hyper.warmup_frac}, {"weight_decay", s.hyper.weight_decay},
                      {"schedule", s.hyper.schedule}}},
           {"design", {{"kind", d.kind == DesignKind::kGrid ? "grid" : "isoflop"}, {"n_min", d.n_min}, {"n_max", d.n_max},
                       {"sizes", d.sizes}, {"tokens_per_param", d.tokens_per_param}, {"c_min", d.c_min},
-                      {"c_max", d.c_max}, {"budgets", d.budgets}, {"per_budget", d.per_budget}, {"span", d.span}}},
+                      {"c_max", d.c_max}, {"budgets", d.budgets}, {"per_budget", d.per_budget}, {"span", d.span},
+                      {"center_tokens_per_param", d.center_tokens_per_param}}},
           {"seeds", s.seeds},
           {"threads_per_run", s.threads_per_run},
           {"eval_fraction", s.eval_fraction},
-          {"eval_windows", s.eval_windows}};
+          {"eval_windows", s.eval_windows},
+          {"final_eval_windows", s.final_eval_windows}};
+}
+
+run::RunSpec run_spec_for(const SweepSpec& s, const model::GptConfig& m, double tokens, uint64_t seed) {
+  run::RunSpec r;
+  r.model = m;
+  r.batch = s.hyper.batch_tokens / static_cast<uint32_t>(s.family.ctx);
+  r.tokens = tokens;
+  while (s.hyper.min_steps > 0 && r.batch / 2 >= std::max<uint32_t>(1, s.hyper.min_batch_seqs) &&
+         r.steps() < s.hyper.min_steps)
+    r.batch /= 2;
+  r.schedule.kind = train::parse_schedule_kind(s.hyper.schedule);
+  r.schedule.peak_lr = s.hyper.lr_for_width(m.d_model);
+  r.warmup_frac = s.hyper.warmup_frac;
+  r.adamw.weight_decay = s.hyper.weight_decay;
+  r.evals = static_cast<uint64_t>(std::lround(1.0 / std::max(0.01, s.eval_fraction)));
+  r.eval_windows = s.eval_windows;
+  r.final_eval_windows = s.final_eval_windows;
+  r.seed = seed;
+  r.threads = s.threads_per_run;
+  r.corpus = s.corpus;
+  // Checkpoints at every tenth of the run bound the work a kill -9 can cost a sweep.
+  r.checkpoint_every = std::max<uint64_t>(1, r.steps() / 10);
+  r.validate();
+  return r;
 }
 
 std::vector<PlannedRun> plan(const SweepSpec& s) {
@@ -135,7 +166,9 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
     if (d.budgets < 1 || d.per_budget < 3)
       throw std::invalid_argument("sweep spec: an IsoFLOP design needs design.per_budget >= 3 sizes per budget");
     for (double c : logspace(d.c_min, d.c_max, d.budgets)) {
-      const double n_star = std::sqrt(c / (6.0 * 20.0));
+      if (!(d.center_tokens_per_param > 0))
+        throw std::invalid_argument("sweep spec: design.center_tokens_per_param must be positive");
+      const double n_star = std::sqrt(c / (6.0 * d.center_tokens_per_param));
       std::set<int64_t> seen;
       for (double n : logspace(n_star / d.span, n_star * d.span, d.per_budget)) {
         model::GptConfig m = shape_for_params(n, s.family);
@@ -155,21 +188,7 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
     sizes.insert(m.params_total());
     for (uint64_t seed : s.seeds) {
       PlannedRun r;
-      r.spec.model = m;
-      r.spec.batch = s.hyper.batch_tokens / static_cast<uint32_t>(s.family.ctx);
-      r.spec.tokens = tokens;
-      r.spec.schedule.kind = train::parse_schedule_kind(s.hyper.schedule);
-      r.spec.schedule.peak_lr = s.hyper.lr_for_width(m.d_model);
-      r.spec.warmup_frac = s.hyper.warmup_frac;
-      r.spec.adamw.weight_decay = s.hyper.weight_decay;
-      r.spec.evals = static_cast<uint64_t>(std::lround(1.0 / std::max(0.01, s.eval_fraction)));
-      r.spec.eval_windows = s.eval_windows;
-      r.spec.seed = seed;
-      r.spec.threads = s.threads_per_run;
-      r.spec.corpus = s.corpus;
-      // Checkpoints at every tenth of the run bound the work a kill -9 can cost a sweep.
-      r.spec.checkpoint_every = std::max<uint64_t>(1, r.spec.steps() / 10);
-      r.spec.validate();
+      r.spec = run_spec_for(s, m, tokens, seed);
       r.n = static_cast<double>(m.params_total());
       r.d = static_cast<double>(r.spec.steps() * r.spec.tokens_per_step());  // whole steps
       r.c = 6.0 * r.n * r.d;

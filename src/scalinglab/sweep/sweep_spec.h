@@ -21,6 +21,12 @@ struct HyperRule {
   double lr_width_exponent = 0.5;
   double lr_min = 5e-4, lr_max = 1e-2;
   uint32_t batch_tokens = 2048;
+  // Short runs get smaller batches: the batch halves (down to min_batch_seqs sequences) until the
+  // run takes at least min_steps optimizer steps. A run of a few dozen steps measures the
+  // optimiser, not the model, and bends the fitted law; the critical batch size also shrinks as
+  // the loss rises (Kaplan et al. 2020, §5.1), so small runs lose little by it. 0 disables.
+  uint64_t min_steps = 0;
+  uint32_t min_batch_seqs = 2;
   double warmup_frac = 0.05;
   double weight_decay = 0.1;
   std::string schedule = "cosine";  // Hoffmann et al. 2022: cosine to 10% over exactly the run
@@ -36,11 +42,13 @@ struct Design {
   int sizes = 5;
   std::vector<double> tokens_per_param = {5, 20, 80};
   // IsoFLOP: `budgets` compute values log-spaced in [c_min, c_max] (C = 6·N·D, N total params),
-  // `per_budget` sizes spanning [N*/span, N*·span] around the expected optimum N* = sqrt(C/(6·20))
-  // (about 20 tokens per parameter, Hoffmann et al. 2022).
+  // `per_budget` sizes spanning [N*/span, N*·span] around the expected optimum
+  // N* = sqrt(C/(6·r)), r = center_tokens_per_param (about 20 in Hoffmann et al. 2022; tiny
+  // byte-level models on a small corpus sit higher, see docs/SWEEP.md).
   double c_min = 1e12, c_max = 1e14;
   int budgets = 3, per_budget = 5;
   double span = 4;
+  double center_tokens_per_param = 20;
 };
 
 struct SweepSpec {
@@ -53,6 +61,7 @@ struct SweepSpec {
   int threads_per_run = 0;  // 0: decided by the scheduler
   double eval_fraction = 0.1;  // evaluations per run: every tenth of the run
   uint64_t eval_windows = 32;
+  uint64_t final_eval_windows = 0;  // windows of each run's final evaluation (0: eval_windows)
 };
 
 struct PlannedRun {
@@ -61,6 +70,10 @@ struct PlannedRun {
   double n = 0, d = 0, c = 0;  // total params, tokens, 6·N·D
   double budget = 0;           // the IsoFLOP budget it belongs to (0 for a grid)
 };
+
+// The run of `model` for `tokens` tokens under the sweep's per-size rules (lr for the width,
+// batch, warmup, checkpoints every tenth); the held-out validation run is made the same way.
+run::RunSpec run_spec_for(const SweepSpec& s, const model::GptConfig& model, double tokens, uint64_t seed);
 
 // Throws std::invalid_argument naming the JSON field for a malformed or inconsistent spec.
 SweepSpec sweep_from_json(const nlohmann::json& j);

@@ -29,10 +29,12 @@ Trainer::Trainer(TrainerConfig config, const data::Corpus& corpus, std::vector<P
 std::string Trainer::checkpoint_path() const { return (fs::path(cfg_.run_dir) / "checkpoint.bin").string(); }
 std::string Trainer::metrics_path() const { return (fs::path(cfg_.run_dir) / "metrics.jsonl").string(); }
 
-double Trainer::evaluate() const {
+double Trainer::evaluate() const { return evaluate(cfg_.eval_windows); }
+
+double Trainer::evaluate(uint64_t max_windows) const {
   data::BatchSampler val(corpus_.val(), cfg_.batch_size, cfg_.ctx, cfg_.seed);
   uint64_t windows = val.num_eval_windows();
-  if (cfg_.eval_windows > 0) windows = std::min(windows, cfg_.eval_windows);
+  if (max_windows > 0) windows = std::min(windows, max_windows);
   std::vector<int32_t> batch(static_cast<size_t>(cfg_.batch_size) * (cfg_.ctx + 1));
   double sum = 0;
   uint64_t rows_total = 0;
@@ -156,7 +158,9 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       row.tokens = res.tokens;
       row.flops = cfg_.flops_per_token * static_cast<double>(res.tokens);
       row.train_loss = res.last_train_loss = loss_sum / static_cast<double>(loss_n);
-      if (do_eval) row.eval_loss = res.final_eval_loss = evaluate();
+      if (do_eval)
+        row.eval_loss = res.final_eval_loss =
+            evaluate(last && cfg_.final_eval_windows > 0 ? cfg_.final_eval_windows : cfg_.eval_windows);
       row.lr = lr;
       row.grad_norm = norm;
       row.elapsed_s = elapsed();

@@ -40,6 +40,9 @@ struct TrainerConfig {
   uint64_t log_every = 10;    // metrics line every this many steps (and at the last step)
   uint64_t eval_every = 100;  // validation loss every this many steps (and at the last); 0: last only
   uint64_t eval_windows = 0;  // validation windows per evaluation; 0: the whole split
+  // Windows of the last evaluation, the one fits use: a larger set there costs one forward pass
+  // and cuts the noise of the final loss. 0: eval_windows.
+  uint64_t final_eval_windows = 0;
   uint64_t checkpoint_every = 0;  // 0: only at the end and on interruption
   DivergenceConfig divergence;
   double flops_per_token = 0;     // training FLOPs per token from the model (e.g. 6N, Kaplan et al. 2020)
@@ -84,7 +87,8 @@ class Trainer {
   std::string checkpoint_path() const;
   std::string metrics_path() const;
   // Mean validation loss (nats/token) over the configured evaluation windows.
-  double evaluate() const;
+  double evaluate() const;                   // over eval_windows
+  double evaluate(uint64_t max_windows) const;  // 0: the whole split
 
  private:
   TrainerConfig cfg_;

@@ -1,0 +1,211 @@
+#include "scalinglab/analysis/sweep_analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "scalinglab/fit/fit_json.h"
+#include "scalinglab/fit/frontier.h"
+
+namespace scalinglab::analysis {
+namespace {
+
+store::SweepRecord pick_sweep(const store::RunStore& st, const std::string& path, const std::string& name) {
+  if (name.empty()) {
+    auto sweeps = st.sweeps();
+    if (sweeps.size() != 1)
+      throw std::invalid_argument(path + ": holds " + std::to_string(sweeps.size()) + " sweeps; name one with --sweep");
+    return sweeps[0];
+  }
+  auto sw = st.sweep(name);
+  if (!sw) throw std::invalid_argument(path + ": no sweep named '" + name + "'");
+  return *sw;
+}
+
+// The loss of the compute-optimal frontier at a few dozen log-spaced budgets: Kaplan's L(C) is
+// fitted to the envelope (approach 1), thinned because neighbouring envelope points are nearly
+// copies of one another and would weigh the fit like independent runs.
+fit::Dataset frontier_dataset(const fit::EnvelopeResult& env, size_t max_points, const std::string& source) {
+  fit::Dataset d;
+  d.source = source + " (approach-1 frontier)";
+  d.has_c = true;
+  std::vector<const fit::FrontierPoint*> used;
+  for (const auto& p : env.frontier)
+    if (p.used) used.push_back(&p);
+  const size_t step = std::max<size_t>(1, used.size() / max_points);
+  for (size_t i = 0; i < used.size(); i += step) d.runs.push_back({0, 0, used[i]->c, 0, used[i]->loss, 0});
+  return d;
+}
+
+template <typename F>
+void attempt(std::vector<std::string>& warnings, const std::string& what, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    warnings.push_back(what + " skipped: " + e.what());
+  }
+}
+
+}  // namespace
+
+SweepAnalysis analyze_store(const std::string& path, const AnalysisOptions& o) {
+  store::RunStore st = store::RunStore::open(path, {store::OpenMode::kReadOnly});
+  SweepAnalysis a;
+  a.store_path = path;
+  a.sweep = pick_sweep(st, path, o.sweep);
+  a.counts = st.counts(a.sweep.id);
+  a.final_losses.source = path;
+  a.final_losses.has_n = a.final_losses.has_d = a.final_losses.has_c = true;
+  for (const auto& r : st.runs(a.sweep.id, store::RunStatus::kDone)) {
+    if (!r.eval_loss) continue;
+    const double n = static_cast<double>(r.params_total);
+    a.run_keys.push_back(r.key);
+    a.final_losses.runs.push_back({n, r.tokens, 6 * n * r.tokens, 0, *r.eval_loss, r.id});
+    fit::TrainingCurve curve{r.key, n, {}, r.id};
+    for (const auto& p : st.points(r.id)) {
+      if (!p.eval_loss || !std::isfinite(*p.eval_loss) || p.tokens == 0) continue;
+      const double c = 6 * n * static_cast<double>(p.tokens);
+      if (!curve.points.empty() && c <= curve.points.back().c) continue;
+      curve.points.push_back({static_cast<double>(p.tokens), c, *p.eval_loss, 0});
+    }
+    a.curves.push_back(std::move(curve));
+  }
+  for (const auto& r : a.final_losses.runs) {
+    a.c_min = a.c_min == 0 ? r.c : std::min(a.c_min, r.c);
+    a.c_max = std::max(a.c_max, r.c);
+  }
+  if (auto v = st.artifact(a.sweep.id, sweep::kValidationArtifact)) a.validation = sweep::validation_from_json(*v);
+  if (a.final_losses.runs.size() < 6) {
+    a.warnings.push_back("fewer than 6 finished runs: no law fitted yet");
+    return a;
+  }
+  a.plan_budgets = o.plan_budgets.empty() ? std::vector<double>{10 * a.c_max, 100 * a.c_max, 1000 * a.c_max}
+                                          : o.plan_budgets;
+
+  fit::FitOptions fo;
+  fo.bootstrap = o.bootstrap;
+  fo.threads = o.threads;
+  fo.seed = o.seed;
+  fo.at_compute = a.plan_budgets;
+  attempt(a.warnings, "Chinchilla approach 3", [&] { a.chinchilla = fit::fit(*fit::make_law("chinchilla"), a.final_losses, fo); });
+  attempt(a.warnings, "Kaplan L(N, D)", [&] {
+    fit::FitOptions ko = fo;
+    ko.at_compute.clear();
+    a.kaplan_nd = fit::fit(*fit::make_law("kaplan-nd"), a.final_losses, ko);
+  });
+
+  fit::IsoflopOptions io;
+  io.bootstrap = o.bootstrap;
+  io.threads = o.threads;
+  io.seed = o.seed;
+  io.predict_at = a.plan_budgets;
+  attempt(a.warnings, "IsoFLOP analysis (approach 2)", [&] { a.isoflop = fit::fit_isoflop(a.final_losses.runs, io); });
+
+  fit::EnvelopeOptions eo;
+  eo.bootstrap = o.bootstrap;
+  eo.threads = o.threads;
+  eo.seed = o.seed;
+  eo.predict_at = a.plan_budgets;
+  std::vector<fit::TrainingCurve> usable;
+  for (const auto& c : a.curves)
+    if (c.points.size() >= 2) usable.push_back(c);
+  attempt(a.warnings, "Training-curve envelope (approach 1)", [&] { a.envelope = fit::fit_envelope(usable, eo); });
+  if (a.envelope) {
+    attempt(a.warnings, "Kaplan L(C)", [&] {
+      fit::FitOptions ko = fo;
+      ko.at_compute.clear();
+      a.kaplan_c = fit::fit(*fit::make_law("kaplan-c"), frontier_dataset(*a.envelope, 40, path), ko);
+    });
+  }
+  return a;
+}
+
+namespace {
+
+nlohmann::json interval(const fit::Estimate& e) { return {e.lo, e.hi}; }
+
+nlohmann::json law_summary(const fit::FitReport& r) {
+  nlohmann::json params = nlohmann::json::object();
+  for (size_t i = 0; i < r.param_names.size(); ++i)
+    params[r.param_names[i]] = {{"value", r.params[i].value}, {"ci95", interval(r.params[i])}};
+  nlohmann::json j = {{"law", r.law},
+                      {"formula", r.formula},
+                      {"params", params},
+                      {"points", r.points},
+                      {"r2_log", r.quality.r2_log},
+                      {"rmse_log", r.quality.rmse_log},
+                      {"aic", r.quality.aic},
+                      {"bootstrap", r.bootstrap_done}};
+  for (const auto& d : r.derived) j["derived"][d.name] = {{"value", d.estimate.value}, {"ci95", interval(d.estimate)}};
+  return j;
+}
+
+nlohmann::json scaling_summary(const fit::OptimalScaling& s) {
+  return {{"a", {{"value", s.a.value}, {"ci95", interval(s.a)}}},
+          {"b", {{"value", s.b.value}, {"ci95", interval(s.b)}}},
+          {"k_N", s.k_n.value},
+          {"k_D", s.k_d.value}};
+}
+
+}  // namespace
+
+nlohmann::json summary_json(const SweepAnalysis& a) {
+  nlohmann::json j;
+  j["schema"] = "scalinglab.summary/1";
+  j["store"] = a.store_path;
+  j["sweep"] = a.sweep.name;
+  j["runs"] = {{"planned", a.counts.total()},
+               {"done", a.counts.done},
+               {"diverged", a.counts.diverged},
+               {"failed", a.counts.failed},
+               {"unfinished", a.counts.queued + a.counts.running},
+               {"fitted", a.final_losses.runs.size()}};
+  double n_lo = 0, n_hi = 0;
+  for (const auto& r : a.final_losses.runs) {
+    n_lo = n_lo == 0 ? r.n : std::min(n_lo, r.n);
+    n_hi = std::max(n_hi, r.n);
+  }
+  j["compute_range"] = {{"min", a.c_min},
+                        {"max", a.c_max},
+                        {"orders_of_magnitude", a.c_min > 0 ? std::log10(a.c_max / a.c_min) : 0.0}};
+  j["params_range"] = {{"min", n_lo}, {"max", n_hi}};
+  nlohmann::json fits = nlohmann::json::object();
+  if (a.chinchilla) fits["approach3"] = law_summary(*a.chinchilla);
+  if (a.isoflop) fits["approach2"] = scaling_summary(a.isoflop->scaling);
+  if (a.envelope) fits["approach1"] = scaling_summary(a.envelope->scaling);
+  if (a.kaplan_nd) fits["kaplan_nd"] = law_summary(*a.kaplan_nd);
+  if (a.kaplan_c) fits["kaplan_c"] = law_summary(*a.kaplan_c);
+  j["fits"] = fits;
+  nlohmann::json frontier = nlohmann::json::array();
+  if (a.chinchilla)
+    for (const auto& c : a.chinchilla->at_compute)
+      frontier.push_back({{"C", c.compute},
+                          {"N_opt", {{"value", c.n_opt.value}, {"ci95", interval(c.n_opt)}}},
+                          {"D_opt", {{"value", c.d_opt.value}, {"ci95", interval(c.d_opt)}}},
+                          {"tokens_per_param", {{"value", c.tokens_per_param.value}, {"ci95", interval(c.tokens_per_param)}}},
+                          {"loss", {{"value", c.loss.value}, {"ci95", interval(c.loss)}}}});
+  j["frontier"] = frontier;
+  if (a.validation) {
+    const auto& v = *a.validation;
+    j["heldout"] = {{"key", v.key},
+                    {"status", v.status},
+                    {"compute", v.compute},
+                    {"compute_factor", a.c_max > 0 ? v.compute / a.c_max : NAN},
+                    {"N", v.n},
+                    {"D", v.d},
+                    {"predicted_loss", v.predicted.value},
+                    // The interval a single run is expected in (law uncertainty and run-to-run
+                    // scatter); ci95_law is the law's expected loss alone.
+                    {"ci95", {v.pi95.lo, v.pi95.hi}},
+                    {"ci95_law", {v.predicted.lo, v.predicted.hi}},
+                    {"actual_loss", v.actual},
+                    {"rel_error", v.rel_error},
+                    {"inside_ci95", v.inside_pi95}};
+  } else {
+    j["heldout"] = nullptr;
+  }
+  j["warnings"] = a.warnings;
+  return j;
+}
+
+}  // namespace scalinglab::analysis

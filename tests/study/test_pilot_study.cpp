@@ -1,0 +1,109 @@
+// `scalinglab demo --spec`: the whole pilot study end to end on a tiny corpus and sweep, and a
+// second call that resumes a finished study without training anything again.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/shell.h"
+#include "common/temp_dir.h"
+#include "scalinglab/io/read_file.h"
+#include "scalinglab/store/run_store.h"
+#include "scalinglab/sweep/self_validation.h"
+
+using scalinglab::testing::TempDir;
+namespace fs = std::filesystem;
+namespace store = scalinglab::store;
+
+namespace {
+
+std::string tiny_spec(const TempDir& d) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += "and the scaling law held for every size " + std::to_string(i % 89) + "\n";
+  const std::string corpus = d.file("corpus.txt", text);
+  return d.file("spec.json", R"({"name": "tiny", "corpus": ")" + corpus + R"(", "family": {"ctx": 32},
+    "hyper": {"batch_tokens": 256, "lr_base": 3e-3, "min_steps": 100},
+    "design": {"kind": "isoflop", "c_min": 2e10, "c_max": 1e11, "budgets": 3, "per_budget": 3, "span": 3},
+    "eval_windows": 8})");
+}
+
+fs::file_time_type newest_result(const fs::path& runs) {
+  fs::file_time_type t{};
+  for (const auto& e : fs::recursive_directory_iterator(runs))
+    if (e.path().filename() == "result.json") t = std::max(t, fs::last_write_time(e.path()));
+  return t;
+}
+
+}  // namespace
+
+TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetraining) {
+  TempDir d;
+  const std::string spec = tiny_spec(d);
+  const fs::path out = d.path / "demo";
+  const std::string args = "demo --spec " + spec + " -o " + out.string() + " --workers 2 --threads 1 --bootstrap 40 --cache " +
+                           (d.path / "cache").string();
+  auto r = scalinglab::testing::scalinglab_cli(args);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("held-out run"), std::string::npos) << r.out;
+
+  auto s = nlohmann::json::parse(scalinglab::io::read_file((out / "summary.json").string()));
+  EXPECT_EQ(s["schema"], "scalinglab.summary/1");
+  EXPECT_EQ(s["runs"]["done"], s["runs"]["planned"]);
+  EXPECT_GE(s["runs"]["done"].get<int>(), 6);
+  const double c_min = s["compute_range"]["min"], c_max = s["compute_range"]["max"];
+  EXPECT_NEAR(s["compute_range"]["orders_of_magnitude"].get<double>(), std::log10(c_max / c_min), 1e-12);
+  EXPECT_GT(c_max / c_min, 4.0);
+  // The fits with their intervals.
+  for (const char* p : {"E", "A", "B", "alpha", "beta"}) {
+    const auto& e = s["fits"]["approach3"]["params"][p];
+    ASSERT_TRUE(e["value"].is_number()) << p;
+    ASSERT_EQ(e["ci95"].size(), 2u) << p;
+  }
+  EXPECT_TRUE(s["fits"]["approach2"]["a"]["value"].is_number());
+  EXPECT_TRUE(s["fits"].contains("kaplan_nd"));
+  // The held-out run: 4x the largest compute, predicted before training, then compared.
+  const auto& h = s["heldout"];
+  ASSERT_TRUE(h.is_object()) << s.dump(2);
+  EXPECT_EQ(h["status"], "done");
+  EXPECT_NEAR(h["compute"].get<double>() / c_max, 4, 0.01);
+  const double predicted = h["predicted_loss"], actual = h["actual_loss"];
+  EXPECT_TRUE(std::isfinite(predicted) && std::isfinite(actual));
+  EXPECT_NEAR(h["rel_error"].get<double>(), (predicted - actual) / actual, 1e-12);
+  ASSERT_EQ(h["ci95"].size(), 2u);
+  EXPECT_LT(h["ci95"][0].get<double>(), predicted);
+  EXPECT_GT(h["ci95"][1].get<double>(), predicted);
+  EXPECT_EQ(h["inside_ci95"].get<bool>(), actual >= h["ci95"][0].get<double>() && actual <= h["ci95"][1].get<double>());
+  EXPECT_GT(s["wall_s"].get<double>(), 0);
+  // The held-out run trained where the store says, and the store holds its prediction.
+  {
+    auto st = store::RunStore::open((out / "store.db").string(), {store::OpenMode::kReadOnly});
+    auto v = st.artifact(st.sweeps()[0].id, scalinglab::sweep::kValidationArtifact);
+    ASSERT_TRUE(v);
+    EXPECT_EQ((*v)["predicted_loss"].get<double>(), predicted);
+    EXPECT_TRUE(fs::exists(fs::path((*v)["run_dir"].get<std::string>()) / "result.json"));
+  }
+  const std::string html = scalinglab::io::read_file((out / "report.html").string());
+  for (const char* needle : {"id=\"plot-n-opt\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 2"})
+    EXPECT_NE(html.find(needle), std::string::npos) << needle;
+
+  // Again: everything is done, so nothing trains and the numbers are those already recorded.
+  const auto before = newest_result(out);
+  auto again = scalinglab::testing::scalinglab_cli(args);
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_EQ(newest_result(out), before);
+  auto s2 = nlohmann::json::parse(scalinglab::io::read_file((out / "summary.json").string()));
+  EXPECT_EQ(s2["heldout"]["actual_loss"], s["heldout"]["actual_loss"]);
+  EXPECT_EQ(s2["heldout"]["predicted_loss"], s["heldout"]["predicted_loss"]);
+  EXPECT_EQ(s2["fits"]["approach3"]["params"], s["fits"]["approach3"]["params"]);  // seeded bootstrap
+}
+
+TEST(PilotStudy, BadSpecIsOneLineNamingTheFile) {
+  TempDir d;
+  const std::string spec = d.file("spec.json", R"({"name": "x", "design": {"kind": "diagonal"}})");
+  auto r = scalinglab::testing::scalinglab_cli("demo --spec " + spec + " -o " + (d.path / "out").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find(spec), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("design.kind"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(d.path / "out" / "summary.json"));
+}
