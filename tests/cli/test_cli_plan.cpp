@@ -148,6 +148,29 @@ TEST(CliPlan, KaplanPresetIsPlannedNumericallyWithItsCaveat) {
   EXPECT_NE(r.out.find("target loss 2.5 needs at least C ="), std::string::npos) << r.out;
 }
 
+TEST(CliPlan, KaplanNdFitBringsItsReplicates) {
+  // A kaplan-nd fit (internal θ = ln N_c, ln D_c, α_N, α_D): numeric optimum per replicate.
+  TempDir dir;
+  nlohmann::json j = {{"schema", "scalinglab.fit/1"}, {"law", "kaplan-nd"}};
+  j["internal"] = {{"ln_N_c", std::log(8.8e13)}, {"ln_D_c", std::log(5.4e13)}, {"alpha_N", 0.076}, {"alpha_D", 0.095}};
+  std::vector<std::vector<double>> samples;
+  for (int i = 0; i < 50; ++i)
+    samples.push_back({std::log(8.8e13), std::log(5.4e13), 0.076 * (1 + 0.03 * std::sin(i * 1.3)), 0.095});
+  j["bootstrap"] = {{"internal_samples", samples}};
+  auto r = scalinglab_cli("plan --law " + dir.file("k.json", j.dump()) + " --compute 1e21 --json " + (dir / "p.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto p = read_json(dir / "p.json");
+  EXPECT_EQ(p["law"]["form"], "kaplan");
+  EXPECT_EQ(p["law"]["closed_form"], false);
+  const auto& n = p["plans"][0]["N_opt"];
+  EXPECT_LT(n["ci95"][0].get<double>(), n["value"].get<double>());
+  EXPECT_GT(n["ci95"][1].get<double>(), n["value"].get<double>());
+  // The point value is the kaplan preset's (same constants, up to exp(ln x) rounding on a flat minimum).
+  r = scalinglab_cli("plan --law kaplan --compute 1e21 --json " + (dir / "q.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NEAR(read_json(dir / "q.json")["plans"][0]["N_opt"]["value"].get<double>() / n["value"].get<double>(), 1, 1e-6);
+}
+
 TEST(CliPlan, InferenceAwarePlanSideBySide) {
   TempDir dir;
   auto r = scalinglab_cli("plan --law chinchilla --compute 1e23 --inference-tokens 2e12 --json " + (dir / "i.json"));

@@ -195,7 +195,7 @@ PlotSpec frontier_plot(const PlanReport& r, Quantity q) {
   p.width = 640;
   p.height = 400;
 
-  Series main{.name = r.law.replicates.empty() ? "optimum" : "optimum, 95% bootstrap band", .color = kBlue};
+  Series main{.name = r.law.replicates.empty() ? "optimum" : "optimum (95% band)", .color = kBlue};
   bool any_band = false;
   for (const auto& a : r.frontier) {
     const auto& e = pick(a, q);
