@@ -56,9 +56,11 @@ TEST(Hardware, ValidationRejectsImpossibleSettings) {
     ASSERT_TRUE(plan::validate(bad)) << mfu;
     EXPECT_NE(plan::validate(bad)->find("--mfu"), std::string::npos);
   }
-  auto g = ok;
-  g.gpus = 0;
-  EXPECT_TRUE(plan::validate(g));
+  for (double gpus : {0.0, 1.5, -8.0}) {
+    auto g = ok;
+    g.gpus = gpus;
+    EXPECT_TRUE(plan::validate(g)) << gpus;
+  }
   auto p = ok;
   p.usd_per_gpu_hour = -1;
   EXPECT_TRUE(plan::validate(p));
