@@ -108,10 +108,13 @@ void print_report(const fit::FitReport& r) {
                 << pad(fmt(c.tokens_per_param.value, 3), 8) << pad(fmt(c.loss.value, 4), 9) << fmt_ci(c.loss) << "\n";
   }
   if (!r.at_points.empty()) {
-    std::cout << "\n" << pad("N", 12) << pad("D", 12) << pad("loss", 9) << "95% interval\n";
+    bool with_u = false;
+    for (const auto& p : r.at_points) with_u |= p.u > 0;
+    std::cout << "\n" << pad("N", 12) << pad("D", 12) << (with_u ? pad("U", 12) : "") << pad("loss", 9)
+              << "95% interval\n";
     for (const auto& p : r.at_points)
-      std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss)
-                << "\n";
+      std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << (with_u ? pad(fmt(p.u, 3), 12) : "")
+                << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss) << "\n";
   }
   if (r.holdout) {
     const bool by_x = r.holdout->by == "x";

@@ -1,4 +1,5 @@
 // `scalinglab predict --law FIT.json --n N --d D`: the loss of a run from a fitted law.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -42,6 +43,8 @@ void run_predict(const PredictArgs& a) {
                         {"N", at.n},
                         {"D", at.d},
                         {"C", at.c},
+                        {"x", at.x},
+                        {"U", at.u},
                         {"loss", e.value},
                         {"se", std::isfinite(e.se) ? nlohmann::json(e.se) : nlohmann::json(nullptr)},
                         {"ci95", e.has_interval() ? nlohmann::json::array({e.lo, e.hi}) : nlohmann::json(nullptr)},
@@ -51,8 +54,15 @@ void run_predict(const PredictArgs& a) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << "law " << f.law->name() << " at N " << fmt(at.n, 4) << ", D " << fmt(at.d, 4) << ", C " << fmt(at.c, 4)
-            << ": loss " << fmt(e.value, 5);
+  std::cout << "law " << f.law->name() << " at ";
+  const auto vars = f.law->variables();
+  auto uses = [&](fit::Variable v) { return std::find(vars.begin(), vars.end(), v) != vars.end(); };
+  if (uses(fit::Variable::kX) && !uses(fit::Variable::kN) && !uses(fit::Variable::kD) && !uses(fit::Variable::kC))
+    std::cout << "x " << fmt(at.x, 4);
+  else
+    std::cout << "N " << fmt(at.n, 4) << ", D " << fmt(at.d, 4) << ", C " << fmt(at.c, 4);
+  if (uses(fit::Variable::kU)) std::cout << ", U " << fmt(at.u, 4);
+  std::cout << ": loss " << fmt(e.value, 5);
   if (e.has_interval()) std::cout << "  95% interval of the law " << fmt_ci(e) << " (" << f.bootstrap_theta.size() << " bootstrap fits)";
   std::cout << "\n";
   if (std::isfinite(pi.lo))

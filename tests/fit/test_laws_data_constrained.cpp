@@ -183,7 +183,7 @@ TEST(DataConstrained, UnidentifiedRNStarIsReportedAndCanBeHeldAtThePublishedValu
   o.bootstrap = 8;
   FitReport free_fit = fit(*law, ds, o);
   bool warned = false;
-  for (const auto& w : free_fit.warnings) warned |= w.find("ln_R_N_star does not change") != std::string::npos;
+  for (const auto& w : free_fit.warnings) warned |= w.find("ln_R_N_star has no effect") != std::string::npos;
   EXPECT_TRUE(warned);
 
   auto fixed = make_law("data-constrained", {false, {{"R_N_star", 5.309}}});
@@ -210,4 +210,19 @@ TEST(DataConstrained, FixingRejectsUnknownAndCompositeParameters) {
   auto th = fixed->to_internal({1.69, 406.4, 410.7, 0.34, 0.28, 15.4, 5.3});
   ASSERT_EQ(th.size(), 5u);
   expect_gradient_matches(*fixed, th, log_point({1e9, 4e10, 0, 0, 1, 0, 1e9}), "fixed");
+}
+
+TEST(DataConstrained, PredictionPointsMustCarryUniqueTokens) {
+  auto law = make_law("data-constrained");
+  const std::vector<double> truth{1.69, 406.4, 410.7, 0.34, 0.28, 15.4, 5.3};
+  Dataset ds = repeated_epoch_runs(*law, truth, 0.0, false);
+  FitOptions o;
+  o.bootstrap = 0;
+  o.at_points = {scalinglab::fit::Run{1e9, 1e11, 6e20, 0, 1, 0}};  // no U: would silently mean U = 1 token
+  try {
+    fit(*law, ds, o);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("lacks U"), std::string::npos) << e.what();
+  }
 }

@@ -133,7 +133,7 @@ TEST(LawsOfX, BrokenLawRecoversTheBreakAndBothSlopes) {
 TEST(LawsOfX, TwoBreakLawRecoversBothBreaks) {
   // Steepens at 1e4 (0.1 -> 0.6), flattens again at 1e7 (0.6 -> 0.2).
   auto truth = [](double x) { return bnsl(x, 0.01, 10, 0.1, {{0.5, 1e4, 0.2}, {-0.4, 1e7, 0.2}}); };
-  Dataset ds = curve(truth, 1, 10, 60, 0.005, 13);
+  Dataset ds = curve(truth, 1, 10, 45, 0.005, 13);
   FitOptions o;
   o.bootstrap = 0;
   auto law = make_law("broken-2");

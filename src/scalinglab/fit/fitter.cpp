@@ -160,6 +160,15 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   if (options.method == Method::kVarPro && !law.separable())
     throw std::invalid_argument("--method varpro needs a law linear in its coefficients; " + law.name() + " is not");
 
+  for (const Run& r : options.at_points)
+    for (Variable v : law.variables()) {
+      const double value = v == Variable::kN ? r.n : v == Variable::kD ? r.d : v == Variable::kC ? r.c
+                           : v == Variable::kU ? r.u : r.x;
+      if (!(value > 0))
+        throw std::invalid_argument(std::string("a prediction point lacks ") + variable_name(v) + ", which law " +
+                                    law.name() + " needs" + (v == Variable::kU ? " (give --at N,D,U)" : ""));
+    }
+
   FitReport rep;
   rep.law = law.name();
   rep.formula = law.formula();
@@ -364,7 +373,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
 
   // 6. Parameters the data do not constrain: ∂ log L̂/∂θ_j is zero at every run (the
   // data-constrained law's R_N* when no run has N above N_opt(U), R_D* when no run repeats data).
-  // Their value is simply where the start left them.
+  // Their value is where the start left them, or a boundary (a term driven to zero).
   {
     std::vector<double> g(k), total(k, 0.0);
     for (const auto& x : problem.x) {
@@ -374,8 +383,8 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     for (size_t j = 0; j < k; ++j)
       if (!(total[j] > 1e-12 * static_cast<double>(problem.size())))
         rep.warnings.push_back("internal parameter " + rep.internal_names[j] +
-                               " does not change any run's prediction: these data do not determine it (its value is "
-                               "the start's); hold it at a published value with --fix");
+                               " has no effect on any run's prediction at the optimum (unused by these runs, or its "
+                               "term driven to zero): these data do not determine it; hold it at a known value with --fix");
   }
 
   // 7. Health warnings.
