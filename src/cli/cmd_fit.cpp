@@ -291,7 +291,7 @@ void add_column_options(CLI::App* cmd, fit::ColumnSpec& c) {
   cmd->add_option("--col-c", c.c, "column with training compute C in FLOPs (default: C, flops, ...)");
   cmd->add_option("--col-loss", c.loss, "column with the final loss (default: loss, final_loss, ...)");
   cmd->add_option("--col-x", c.x,
-                  "column used as x by the power, inference and broken laws (default: x, samples, test_compute, "
+                  "column used as x by the power, inference and broken laws (default: samples, test_compute, "
                   "thinking_tokens)");
   cmd->add_option("--col-u", c.u, "column with unique tokens U <= D for data-constrained (default: U, unique_tokens, unique)");
   cmd->add_option("--col-epochs", c.epochs, "column with epochs D/U, instead of --col-u (default: epochs)");

@@ -15,8 +15,10 @@ const std::vector<std::string>& default_names(char variable) {
   static const std::vector<std::string> c{"C", "flops", "compute", "Training FLOP", "training_flops"};
   static const std::vector<std::string> loss{"loss", "final_loss", "eval_loss", "val_loss", "L"};
   // x: the free variable of `power`, `inference` and the broken laws (test-time compute for the
-  // inference-scaling law: samples per problem, thinking tokens).
-  static const std::vector<std::string> x{"x", "samples", "test_compute", "thinking_tokens"};
+  // inference-scaling law: samples per problem, thinking tokens). A column named plain "x" is used
+  // only when given by --col-x: tables extracted from plots call pixel coordinates x (Epoch's
+  // svg_extracted_data.csv has x and y).
+  static const std::vector<std::string> x{"samples", "test_compute", "thinking_tokens"};
   static const std::vector<std::string> u{"U", "unique_tokens", "unique", "U_D"};
   static const std::vector<std::string> epochs{"epochs", "num_epochs", "n_epochs"};
   switch (variable) {
