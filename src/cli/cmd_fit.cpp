@@ -1,4 +1,6 @@
 // `scalinglab fit DATA`: fit a scaling law to a table of runs.
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -29,7 +31,30 @@ struct FitArgs {
   std::vector<double> at_compute;
   std::vector<std::string> at_points;
   std::vector<std::string> compare;
+  std::vector<std::string> fix;  // NAME=VALUE
 };
+
+// --fix NAME=VALUE (repeatable) into the law options.
+std::vector<std::pair<std::string, double>> parse_fixes(const std::vector<std::string>& fixes) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& f : fixes) {
+    auto eq = f.find('=');
+    double v = 0;
+    size_t used = 0;
+    bool ok = eq != std::string::npos && eq > 0;
+    if (ok) {
+      try {
+        v = std::stod(f.substr(eq + 1), &used);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+    }
+    if (!ok || used != f.size() - eq - 1 || !std::isfinite(v))
+      throw UsageError("--fix expects NAME=VALUE with a number, e.g. --fix R_N_star=5.309; got '" + f + "'");
+    out.emplace_back(f.substr(0, eq), v);
+  }
+  return out;
+}
 
 io::TableFormat parse_format(const std::string& f) {
   if (f == "csv") return io::TableFormat::kCsv;
@@ -39,12 +64,16 @@ io::TableFormat parse_format(const std::string& f) {
 }
 
 fit::Run parse_point(const std::string& text) {
-  // "N,D" — the loss prediction for N parameters trained on D tokens.
+  // "N,D" — the loss prediction for N parameters trained on D tokens; "N,D,U" with U unique
+  // tokens for the data-constrained law.
   std::istringstream in(text);
   fit::Run r{};
   char comma = 0;
-  if (!(in >> r.n >> comma >> r.d) || comma != ',' || r.n <= 0 || r.d <= 0)
-    throw UsageError("--at expects N,D with positive numbers, e.g. --at 7e10,1.4e12; got '" + text + "'");
+  bool ok = static_cast<bool>(in >> r.n >> comma >> r.d) && comma == ',' && r.n > 0 && r.d > 0;
+  if (ok && in >> comma) ok = comma == ',' && static_cast<bool>(in >> r.u) && r.u > 0 && r.u <= r.d && (in >> std::ws).eof();
+  if (!ok)
+    throw UsageError("--at expects N,D or N,D,U with positive numbers and U <= D, e.g. --at 7e10,1.4e12; got '" + text +
+                     "'");
   r.c = 6 * r.n * r.d;
   return r;
 }
@@ -79,18 +108,22 @@ void print_report(const fit::FitReport& r) {
                 << pad(fmt(c.tokens_per_param.value, 3), 8) << pad(fmt(c.loss.value, 4), 9) << fmt_ci(c.loss) << "\n";
   }
   if (!r.at_points.empty()) {
-    std::cout << "\n" << pad("N", 12) << pad("D", 12) << pad("loss", 9) << "95% interval\n";
+    bool with_u = false;
+    for (const auto& p : r.at_points) with_u |= p.u > 0;
+    std::cout << "\n" << pad("N", 12) << pad("D", 12) << (with_u ? pad("U", 12) : "") << pad("loss", 9)
+              << "95% interval\n";
     for (const auto& p : r.at_points)
-      std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss)
-                << "\n";
+      std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << (with_u ? pad(fmt(p.u, 3), 12) : "")
+                << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss) << "\n";
   }
   if (r.holdout) {
-    std::cout << "\nholdout  refit without the " << r.holdout->k << " largest-compute runs (" << r.holdout->train_points
-              << " left):\n";
-    std::cout << pad("line", 6) << pad("C", 11) << pad("actual", 9) << pad("predicted", 11) << pad("rel err", 9)
-              << pad("95% CI (law)", 22) << "95% PI (one run)\n";
+    const bool by_x = r.holdout->by == "x";
+    std::cout << "\nholdout  refit without the " << r.holdout->k << (by_x ? " largest-x runs (" : " largest-compute runs (")
+              << r.holdout->train_points << " left):\n";
+    std::cout << pad("line", 6) << pad(by_x ? "x" : "C", 11) << pad("actual", 9) << pad("predicted", 11)
+              << pad("rel err", 9) << pad("95% CI (law)", 22) << "95% PI (one run)\n";
     for (const auto& h : r.holdout->rows)
-      std::cout << pad(std::to_string(h.line), 6) << pad(fmt(h.c, 3), 11) << pad(fmt(h.actual, 4), 9)
+      std::cout << pad(std::to_string(h.line), 6) << pad(fmt(by_x ? h.x : h.c, 3), 11) << pad(fmt(h.actual, 4), 9)
                 << pad(fmt(h.predicted.value, 4), 11) << pad(fmt(100 * h.rel_error, 2) + "%", 9)
                 << pad(fmt_ci(h.predicted), 22) << "[" << fmt(h.pi95.lo) << ", " << fmt(h.pi95.hi) << "]"
                 << (h.inside_pi95 ? "" : "  (outside)") << "\n";
@@ -170,10 +203,16 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
 void run_compare(const FitArgs& a, const fit::Dataset& data) {
   nlohmann::json out = nlohmann::json::array();
   std::vector<std::pair<std::string, fit::FitReport>> fits;
+  const auto fixes = parse_fixes(a.fix);
   for (const auto& name : a.compare) {
     std::unique_ptr<fit::Law> law;
     try {
-      law = fit::make_law(name, {a.irreducible});
+      // --fix applies to the laws that have the parameter.
+      fit::LawOptions lo{a.irreducible, {}};
+      const auto names = fit::make_law(name, lo)->param_names();
+      for (const auto& f : fixes)
+        if (std::find(names.begin(), names.end(), f.first) != names.end()) lo.fixed.push_back(f);
+      law = fit::make_law(name, lo);
       fits.emplace_back(name, fit::fit(*law, data, a.options));
     } catch (const std::invalid_argument& e) {
       if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
@@ -222,7 +261,7 @@ void run_fit(FitArgs& a) {
   }
   std::unique_ptr<fit::Law> law;
   try {
-    law = fit::make_law(a.law, {a.irreducible});
+    law = fit::make_law(a.law, {a.irreducible, parse_fixes(a.fix)});
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -251,7 +290,11 @@ void add_column_options(CLI::App* cmd, fit::ColumnSpec& c) {
   cmd->add_option("--col-d", c.d, "column with training tokens D (default: D, tokens, ...)");
   cmd->add_option("--col-c", c.c, "column with training compute C in FLOPs (default: C, flops, ...)");
   cmd->add_option("--col-loss", c.loss, "column with the final loss (default: loss, final_loss, ...)");
-  cmd->add_option("--col-x", c.x, "column used as x by the 'power' law");
+  cmd->add_option("--col-x", c.x,
+                  "column used as x by the power, inference and broken laws (default: samples, test_compute, "
+                  "thinking_tokens)");
+  cmd->add_option("--col-u", c.u, "column with unique tokens U <= D for data-constrained (default: U, unique_tokens, unique)");
+  cmd->add_option("--col-epochs", c.epochs, "column with epochs D/U, instead of --col-u (default: epochs)");
 }
 
 }  // namespace
@@ -268,7 +311,9 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--col-tokens", a->col_tokens, "approach 1: column with tokens seen at each curve point");
   cmd->add_option("--c-tolerance", a->c_tolerance, "approach 2: runs within this relative compute share a budget")
       ->capture_default_str();
-  cmd->add_option("--law", a->law, "chinchilla | kaplan-n | kaplan-d | kaplan-c | kaplan-nd | power")
+  cmd->add_option("--law", a->law,
+                  "chinchilla | kaplan-n | kaplan-d | kaplan-c | kaplan-nd | power | data-constrained | inference | "
+                  "broken | broken-2 (docs/LAWS.md)")
       ->check(CLI::IsMember(fit::law_names()));
   cmd->add_option("--compare", a->compare, "fit these laws to the same runs and rank them (AIC, BIC, holdout)")
       ->delimiter(',')
@@ -276,6 +321,9 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--method", a->method, "lbfgs (multi-start, all parameters) | varpro (NNLS for E, A, B)")
       ->check(CLI::IsMember({"lbfgs", "varpro"}));
   cmd->add_flag("--irreducible", a->irreducible, "add an irreducible loss E to the kaplan-n/d/c laws");
+  cmd->add_option("--fix", a->fix, "hold a parameter at a value instead of fitting it, NAME=VALUE (repeatable), "
+                                   "e.g. --fix R_N_star=5.309")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--format", a->format, "input format: auto (by extension) | csv | tsv | jsonl")
       ->check(CLI::IsMember({"auto", "csv", "tsv", "jsonl"}));
   add_column_options(cmd, a->columns);
@@ -294,9 +342,12 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--holdout-top-compute", a->options.holdout_top_compute,
                   "refit without the K largest-compute runs and report their prediction error")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--holdout-top-x", a->options.holdout_top_x,
+                  "refit without the K runs of largest x and report their prediction error (laws of x)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--at-compute", a->at_compute, "compute budgets (FLOPs) for N_opt, D_opt and loss")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--at", a->at_points, "predict the loss at N,D (repeatable)");
+  cmd->add_option("--at", a->at_points, "predict the loss at N,D or N,D,U (repeatable)");
   cmd->add_option("--json", a->json_out, "write the result as JSON to FILE ('-' for stdout)");
   cmd->add_flag("-q,--quiet", a->quiet, "no table, no progress");
   cmd->callback([a] { run_fit(*a); });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 #include "scalinglab/io/input_error.h"
 
@@ -13,12 +14,20 @@ const std::vector<std::string>& default_names(char variable) {
   static const std::vector<std::string> d{"D", "tokens", "n_tokens", "num_tokens", "training_tokens"};
   static const std::vector<std::string> c{"C", "flops", "compute", "Training FLOP", "training_flops"};
   static const std::vector<std::string> loss{"loss", "final_loss", "eval_loss", "val_loss", "L"};
-  static const std::vector<std::string> x{"x"};
+  // x: the free variable of `power`, `inference` and the broken laws (test-time compute for the
+  // inference-scaling law: samples per problem, thinking tokens). A column named plain "x" is used
+  // only when given by --col-x: tables extracted from plots call pixel coordinates x (Epoch's
+  // svg_extracted_data.csv has x and y).
+  static const std::vector<std::string> x{"samples", "test_compute", "thinking_tokens"};
+  static const std::vector<std::string> u{"U", "unique_tokens", "unique", "U_D"};
+  static const std::vector<std::string> epochs{"epochs", "num_epochs", "n_epochs"};
   switch (variable) {
     case 'N': return n;
     case 'D': return d;
     case 'C': return c;
     case 'L': return loss;
+    case 'U': return u;
+    case 'R': return epochs;
     default: return x;
   }
 }
@@ -34,12 +43,44 @@ std::optional<size_t> resolve(const io::Table& t, const std::string& explicit_na
   return std::nullopt;
 }
 
+std::string short_number(double v) {
+  std::ostringstream s;
+  s.precision(6);
+  s << v;
+  return s.str();
+}
+
 void check_positive(const io::Table& t, size_t col, const std::vector<double>& v, const char* what) {
   for (size_t r = 0; r < v.size(); ++r) {
     if (!std::isfinite(v[r]) || v[r] <= 0)
       throw io::InputError(t.source, t.lines[r], t.columns[col],
                            std::string("expected a positive finite ") + what + ", got " + t.rows[r][col]);
   }
+}
+
+// U per row from a U column (0 < U <= D) or an epochs column (U = D/epochs, epochs >= 1).
+std::vector<double> unique_tokens(const io::Table& t, std::optional<size_t> u_col, std::optional<size_t> epochs_col,
+                                  const std::vector<double>* d) {
+  const size_t col = u_col ? *u_col : *epochs_col;
+  if (!d)
+    throw io::InputError(t.source, 0, t.columns[col],
+                         "unique tokens need the total tokens D too (a D column, or two of N, D, C)");
+  std::vector<double> v = t.numeric(col);
+  check_positive(t, col, v, u_col ? "unique token count U" : "number of epochs");
+  for (size_t r = 0; r < v.size(); ++r) {
+    if (epochs_col) {
+      if (v[r] < 1 - 1e-9)
+        throw io::InputError(t.source, t.lines[r], t.columns[col],
+                             "expected a number of epochs >= 1 (D/U), got " + t.rows[r][col]);
+      v[r] = (*d)[r] / v[r];
+    } else if (v[r] > (*d)[r] * (1 + 1e-9)) {
+      throw io::InputError(t.source, t.lines[r], t.columns[col],
+                           "expected unique tokens U <= total tokens D (" + short_number((*d)[r]) + "), got " +
+                               t.rows[r][col]);
+    }
+    v[r] = std::min(v[r], (*d)[r]);  // rounding in the file must not make U exceed D
+  }
+  return v;
 }
 
 }  // namespace
@@ -52,11 +93,20 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
   auto n_col = resolve(t, spec.n, 'N', "--col-n");
   auto d_col = resolve(t, spec.d, 'D', "--col-d");
   auto c_col = resolve(t, spec.c, 'C', "--col-c");
-  std::optional<size_t> x_col;
-  if (!spec.x.empty()) {
-    x_col = t.require(spec.x, "given by --col-x");
-    ds.x_name = spec.x;
+  auto x_col = resolve(t, spec.x, 'x', "--col-x");
+  // Unique tokens: an explicit --col-u wins, then an explicit --col-epochs, then the default names.
+  std::optional<size_t> u_col, epochs_col;
+  if (!spec.u.empty() && !spec.epochs.empty())
+    throw io::InputError(t.source, 0, spec.u, "give unique tokens with --col-u or --col-epochs, not both");
+  if (!spec.epochs.empty()) {
+    epochs_col = t.require(spec.epochs, "given by --col-epochs");
+  } else {
+    u_col = resolve(t, spec.u, 'U', "--col-u");
+    if (!u_col) epochs_col = resolve(t, "", 'R', "--col-epochs");
   }
+  // Columns found under a default name (x, U, epochs) may mean something else in a table that
+  // does not use them (SVG coordinates named x): their errors surface only when a law needs them.
+  const bool x_explicit = !spec.x.empty(), u_explicit = !spec.u.empty() || !spec.epochs.empty();
 
   const size_t rows = t.rows.size();
   std::vector<double> loss = t.numeric(*loss_col);
@@ -68,12 +118,23 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
   if (n_col) { n = t.numeric(*n_col); check_positive(t, *n_col, n, "parameter count N"); }
   if (d_col) { d = t.numeric(*d_col); check_positive(t, *d_col, d, "token count D"); }
   if (c_col) { c = t.numeric(*c_col); check_positive(t, *c_col, c, "compute C"); }
-  if (x_col) { x = t.numeric(*x_col); check_positive(t, *x_col, x, "value"); }
+  std::vector<double> u(rows, 0);
+  if (x_col) {
+    try {
+      x = t.numeric(*x_col);
+      check_positive(t, *x_col, x, "value");
+      ds.has_x = true;
+      ds.x_name = t.columns[*x_col];
+    } catch (const io::InputError& e) {
+      if (x_explicit) throw;
+      ds.x_error = e;
+      x.assign(rows, 0);
+    }
+  }
 
   ds.has_n = n_col.has_value();
   ds.has_d = d_col.has_value();
   ds.has_c = c_col.has_value();
-  ds.has_x = x_col.has_value();
   // C ≈ 6ND (Kaplan et al. 2020 §2.1; Hoffmann et al. 2022 eq. 4) links the three when one is missing.
   if (ds.has_n && ds.has_c && !ds.has_d) {
     for (size_t r = 0; r < rows; ++r) d[r] = c[r] / (6.0 * n[r]);
@@ -85,9 +146,20 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
     for (size_t r = 0; r < rows; ++r) n[r] = c[r] / (6.0 * d[r]);
     ds.has_n = true;
   }
+  // Unique tokens (Muennighoff et al. 2023): a run sees its U unique tokens D/U >= 1 times.
+  if (u_col || epochs_col) {
+    try {
+      u = unique_tokens(t, u_col, epochs_col, ds.has_d ? &d : nullptr);
+      ds.has_u = true;
+    } catch (const io::InputError& e) {
+      if (u_explicit) throw;
+      ds.u_error = e;
+      u.assign(rows, 0);
+    }
+  }
 
   for (size_t r = 0; r < rows; ++r) {
-    Run run{n[r], d[r], c[r], x[r], loss[r], t.lines[r]};
+    Run run{n[r], d[r], c[r], x[r], loss[r], t.lines[r], u[r]};
     if (filters.min_n && ds.has_n && run.n < *filters.min_n) continue;
     if (filters.max_n && ds.has_n && run.n > *filters.max_n) continue;
     if (filters.min_c && ds.has_c && run.c < *filters.min_c) continue;

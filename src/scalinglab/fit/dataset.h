@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "scalinglab/io/input_error.h"
 #include "scalinglab/io/table.h"
 
 namespace scalinglab::fit {
@@ -16,12 +17,15 @@ struct Run {
   double x = 0;     // free variable for the generic `power` law
   double loss = 0;  // final loss (nats/token or any positive metric)
   long line = 0;    // source line, for messages
+  double u = 0;     // unique tokens (0: not given); D/U is the number of epochs
 };
 
 // Which table columns hold N, D, C, loss and x. An empty name means "use the default names"
 // (N, D, C, loss and common aliases) and tolerate absence; a name the user gave must exist.
+// Unique tokens U come from a U column or from an epochs column (U = D/epochs).
 struct ColumnSpec {
   std::string n, d, c, loss, x;
+  std::string u, epochs;
 };
 
 struct RunFilters {
@@ -32,15 +36,20 @@ struct RunFilters {
 struct Dataset {
   std::string source;
   std::vector<Run> runs;
-  bool has_n = false, has_d = false, has_c = false, has_x = false;
+  bool has_n = false, has_d = false, has_c = false, has_x = false, has_u = false;
   std::string x_name = "x";
+  // A column found under a default name (not given by a flag) whose values are unusable: the
+  // error is raised only when a law needs that variable (see make_problem).
+  std::optional<io::InputError> x_error, u_error;
 };
 
-// Reads runs from a table: checks every value (positive finite N, D, C; finite positive loss),
-// derives D = C/(6N) or C = 6ND when one is missing, then applies filters. Throws io::InputError.
+// Reads runs from a table: checks every value (positive finite N, D, C; finite positive loss;
+// 0 < U <= D), derives D = C/(6N) or C = 6ND when one is missing and U = D/epochs from an epochs
+// column, then applies filters. Throws io::InputError.
 Dataset load_runs(const io::Table& table, const ColumnSpec& columns, const RunFilters& filters = {});
 
-// Names that count as the default column for each variable (first match wins).
+// Names that count as the default column for each variable (first match wins); variable is
+// 'N', 'D', 'C', 'L' (loss), 'x', 'U' (unique tokens) or 'R' (epochs).
 const std::vector<std::string>& default_names(char variable);
 
 }  // namespace scalinglab::fit

@@ -30,6 +30,11 @@ json to_json(const FitReport& r) {
   j["law"] = r.law;
   j["formula"] = r.formula;
   j["law_options"] = {{"irreducible", r.law_options.irreducible}};
+  if (!r.law_options.fixed.empty()) {
+    json fixed = json::object();
+    for (const auto& [name, value] : r.law_options.fixed) fixed[name] = value;
+    j["law_options"]["fixed"] = fixed;
+  }
   j["method"] = r.method;
   j["source"] = r.source;
   j["points"] = r.points;
@@ -60,7 +65,8 @@ json to_json(const FitReport& r) {
   json res = json::array();
   for (const auto& x : r.residuals)
     res.push_back({{"line", x.line}, {"N", num(x.n)}, {"D", num(x.d)}, {"C", num(x.c)}, {"x", num(x.x)},
-                   {"loss", x.loss}, {"predicted", x.predicted}, {"log_residual", x.log_residual}});
+                   {"U", x.u > 0 ? num(x.u) : json(nullptr)}, {"loss", x.loss}, {"predicted", x.predicted},
+                   {"log_residual", x.log_residual}});
   j["residuals"] = res;
 
   json derived = json::object();
@@ -79,6 +85,7 @@ json to_json(const FitReport& r) {
   json at_p = json::array();
   for (const auto& p : r.at_points)
     at_p.push_back({{"N", num(p.n)}, {"D", num(p.d)}, {"C", num(p.c)}, {"x", num(p.x)},
+                    {"U", p.u > 0 ? num(p.u) : json(nullptr)},
                     {"orders_past_data", p.orders_past_data}, {"loss", to_json(p.loss)},
                     {"pi95", json::array({num(p.pi95.lo), num(p.pi95.hi)})}});
   derived["at_point"] = at_p;
@@ -87,19 +94,21 @@ json to_json(const FitReport& r) {
   if (r.holdout) {
     json rows = json::array();
     for (const auto& h : r.holdout->rows)
-      rows.push_back({{"line", h.line}, {"N", num(h.n)}, {"D", num(h.d)}, {"C", num(h.c)}, {"actual", h.actual},
+      rows.push_back({{"line", h.line}, {"N", num(h.n)}, {"D", num(h.d)}, {"C", num(h.c)}, {"x", num(h.x)},
+                      {"U", h.u > 0 ? num(h.u) : json(nullptr)}, {"actual", h.actual},
                       {"predicted", to_json(h.predicted)}, {"rel_error", h.rel_error},
                       {"pi95", json::array({num(h.pi95.lo), num(h.pi95.hi)})},
                       {"orders_past_data", h.orders_past_data}, {"inside_ci95", h.inside_ci95},
                       {"inside_pi95", h.inside_pi95}});
-    j["holdout"] = {{"k", r.holdout->k}, {"train_points", r.holdout->train_points}, {"runs", rows},
+    j["holdout"] = {{"k", r.holdout->k}, {"by", r.holdout->by}, {"train_points", r.holdout->train_points}, {"runs", rows},
                     {"mean_abs_rel_error", num(r.holdout->mean_abs_rel_error)},
                     {"max_abs_rel_error", num(r.holdout->max_abs_rel_error)}};
   } else {
     j["holdout"] = nullptr;
   }
   j["data_range"] = {{"N", range_json(r.range.n)}, {"D", range_json(r.range.d)}, {"C", range_json(r.range.c)},
-                     {"x", range_json(r.range.x)}, {"tokens_per_param", range_json(r.range.tokens_per_param)},
+                     {"x", range_json(r.range.x)}, {"U", range_json(r.range.u)},
+                     {"tokens_per_param", range_json(r.range.tokens_per_param)},
                      {"loss", range_json(r.range.loss)}};
   j["bootstrap"] = {{"requested", r.bootstrap_requested}, {"done", r.bootstrap_done},
                     {"failed", r.bootstrap_failed}, {"seed", r.seed}, {"internal_samples", r.bootstrap_theta}};
@@ -125,8 +134,17 @@ LoadedFit load_fit(const std::string& path) {
     throw field_error("schema", "expected \"scalinglab.fit/1\" (a file written by `scalinglab fit --json`)");
   if (!d.contains("law") || !d["law"].is_string()) throw field_error("law", "expected a law name");
   LawOptions lo;
-  if (d.contains("law_options") && d["law_options"].is_object())
+  if (d.contains("law_options") && d["law_options"].is_object()) {
     lo.irreducible = d["law_options"].value("irreducible", false);
+    if (d["law_options"].contains("fixed")) {
+      const json& fixed = d["law_options"]["fixed"];
+      if (!fixed.is_object()) throw field_error("law_options.fixed", "expected an object of parameter values");
+      for (const auto& [name, value] : fixed.items()) {
+        if (!value.is_number()) throw field_error("law_options.fixed." + name, "expected a number");
+        lo.fixed.emplace_back(name, value.get<double>());
+      }
+    }
+  }
   try {
     f.law = make_law(d["law"].get<std::string>(), lo);
   } catch (const std::invalid_argument& e) {
@@ -154,6 +172,7 @@ LoadedFit load_fit(const std::string& path) {
     f.range.d = range_from(r.value("D", json()));
     f.range.c = range_from(r.value("C", json()));
     f.range.x = range_from(r.value("x", json()));
+    f.range.u = range_from(r.value("U", json()));
     f.range.tokens_per_param = range_from(r.value("tokens_per_param", json()));
   }
   return f;

@@ -69,7 +69,7 @@ struct DerivedLayout {
 
 DerivedLayout make_layout(const Law& law, const FitOptions& options) {
   DerivedLayout l;
-  l.params = law.dim();
+  l.params = law.param_names().size();  // may exceed dim() when parameters are fixed
   l.chinchilla = law.name() == "chinchilla";
   auto vars = law.variables();
   l.loss_vs_compute = vars.size() == 1 && vars[0] == Variable::kC;
@@ -99,6 +99,7 @@ DataRange data_range(const Dataset& data) {
     widen(r.d, run.d);
     widen(r.c, run.c);
     widen(r.x, run.x);
+    widen(r.u, run.u);
     if (run.n > 0 && run.d > 0) widen(r.tokens_per_param, run.d / run.n);
     widen(r.loss, run.loss);
   }
@@ -159,12 +160,22 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   if (options.method == Method::kVarPro && !law.separable())
     throw std::invalid_argument("--method varpro needs a law linear in its coefficients; " + law.name() + " is not");
 
+  for (const Run& r : options.at_points)
+    for (Variable v : law.variables()) {
+      const double value = v == Variable::kN ? r.n : v == Variable::kD ? r.d : v == Variable::kC ? r.c
+                           : v == Variable::kU ? r.u : r.x;
+      if (!(value > 0))
+        throw std::invalid_argument(std::string("a prediction point lacks ") + variable_name(v) + ", which law " +
+                                    law.name() + " needs" + (v == Variable::kU ? " (give --at N,D,U)" : ""));
+    }
+
   FitReport rep;
   rep.law = law.name();
   rep.formula = law.formula();
   rep.method = options.method == Method::kLbfgs ? "lbfgs" : "varpro";
   rep.source = data.source;
   rep.law_options.irreducible = law.irreducible();
+  rep.law_options.fixed = law.fixed();
   rep.param_names = law.param_names();
   rep.internal_names = law.internal_names();
   rep.huber_delta = options.huber_delta;
@@ -178,7 +189,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   std::vector<Optimum> seeds;  // starts for bootstrap refits
   std::vector<double> varpro_hint;
   if (options.method == Method::kLbfgs) {
-    const auto starts = options.starts.empty() ? law.default_starts() : options.starts;
+    const auto starts = options.starts.empty() ? law.data_starts(problem.x, problem.log_loss) : options.starts;
     MultiStartResult ms = minimize_from_starts(objective, starts, options.solver, threads);
     rep.theta = ms.best.theta;
     rep.objective = ms.best.objective;
@@ -211,7 +222,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     rss += r * r;
     tss += (problem.log_loss[i] - mean_y) * (problem.log_loss[i] - mean_y);
     abs_rel += std::fabs(std::expm1(r));
-    rep.residuals.push_back({run.line, run.n, run.d, run.c, run.x, run.loss, std::exp(pred), r});
+    rep.residuals.push_back({run.line, run.n, run.d, run.c, run.x, run.loss, std::exp(pred), r, run.u});
   }
   const double n = static_cast<double>(problem.size());
   rep.quality.points = rep.points;
@@ -298,7 +309,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     rep.at_compute.push_back(cp);
   }
   for (const Run& r : layout.at_points) {
-    PointPrediction pp{r.n, r.d, r.c, r.x, orders_past(r.c, rep.range), est[pos++], {}};
+    PointPrediction pp{r.n, r.d, r.c, r.x, r.u, orders_past(r.c, rep.range), est[pos++], {}};
     std::vector<double> log_res;
     for (const auto& x : rep.residuals) log_res.push_back(x.log_residual);
     pp.pi95 = prediction_interval(law, rep.bootstrap_theta, log_res, r);
@@ -306,25 +317,34 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     rep.at_points.push_back(pp);
   }
 
-  // 5. Leave-out extrapolation: refit without the K largest-compute runs and predict them.
-  if (options.holdout_top_compute > 0) {
-    if (!data.has_c) throw std::invalid_argument("--holdout-top-compute needs compute (C, or N and D) for every run");
+  // 5. Leave-out extrapolation: refit without the K largest runs (by compute, or by x for laws of
+  // x alone such as inference-time and broken power laws) and predict them.
+  if (options.holdout_top_compute > 0 && options.holdout_top_x > 0)
+    throw std::invalid_argument("give --holdout-top-compute or --holdout-top-x, not both");
+  if (options.holdout_top_compute > 0 || options.holdout_top_x > 0) {
+    const bool by_x = options.holdout_top_x > 0;
+    if (!by_x && !data.has_c) throw std::invalid_argument("--holdout-top-compute needs compute (C, or N and D) for every run");
+    if (by_x && !data.has_x) throw std::invalid_argument("--holdout-top-x needs the x column (--col-x)");
     Dataset train = data;
-    std::stable_sort(train.runs.begin(), train.runs.end(), [](const Run& a, const Run& b) { return a.c > b.c; });
-    const size_t hk = static_cast<size_t>(options.holdout_top_compute);
+    std::stable_sort(train.runs.begin(), train.runs.end(),
+                     [by_x](const Run& a, const Run& b) { return by_x ? a.x > b.x : a.c > b.c; });
+    const size_t hk = static_cast<size_t>(by_x ? options.holdout_top_x : options.holdout_top_compute);
+    const std::string flag = by_x ? "--holdout-top-x " : "--holdout-top-compute ";
     if (train.runs.size() <= hk + k)
-      throw std::invalid_argument("--holdout-top-compute " + std::to_string(hk) + " leaves too few runs to fit " +
-                                  std::to_string(k) + " parameters");
+      throw std::invalid_argument(flag + std::to_string(hk) + " leaves too few runs to fit " + std::to_string(k) +
+                                  " parameters");
     std::vector<Run> held(train.runs.begin(), train.runs.begin() + static_cast<long>(hk));
     train.runs.erase(train.runs.begin(), train.runs.begin() + static_cast<long>(hk));
     FitOptions ho = options;
     ho.holdout_top_compute = 0;
+    ho.holdout_top_x = 0;
     ho.at_compute.clear();
     ho.at_points = held;
     ho.progress = false;
     FitReport sub = fit(law, train, ho);
     Holdout h;
     h.k = static_cast<int>(hk);
+    h.by = by_x ? "x" : "C";
     h.train_points = sub.points;
     double sum_abs = 0, max_abs = 0;
     for (size_t i = 0; i < held.size(); ++i) {
@@ -333,11 +353,13 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
       row.n = held[i].n;
       row.d = held[i].d;
       row.c = held[i].c;
+      row.x = held[i].x;
+      row.u = held[i].u;
       row.actual = held[i].loss;
       row.predicted = sub.at_points[i].loss;
       row.pi95 = sub.at_points[i].pi95;
       row.rel_error = (row.predicted.value - row.actual) / row.actual;
-      row.orders_past_data = sub.at_points[i].orders_past_data;
+      row.orders_past_data = by_x ? std::log10(held[i].x / sub.range.x.max) : sub.at_points[i].orders_past_data;
       row.inside_ci95 = row.predicted.has_interval() && row.actual >= row.predicted.lo && row.actual <= row.predicted.hi;
       row.inside_pi95 = row.pi95.contains(row.actual);
       sum_abs += std::fabs(row.rel_error);
@@ -349,7 +371,23 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     rep.holdout = h;
   }
 
-  // 6. Health warnings.
+  // 6. Parameters the data do not constrain: ∂ log L̂/∂θ_j is zero at every run (the
+  // data-constrained law's R_N* when no run has N above N_opt(U), R_D* when no run repeats data).
+  // Their value is where the start left them, or a boundary (a term driven to zero).
+  {
+    std::vector<double> g(k), total(k, 0.0);
+    for (const auto& x : problem.x) {
+      law.log_predict(rep.theta.data(), x, g.data());
+      for (size_t j = 0; j < k; ++j) total[j] += std::fabs(g[j]);
+    }
+    for (size_t j = 0; j < k; ++j)
+      if (!(total[j] > 1e-12 * static_cast<double>(problem.size())))
+        rep.warnings.push_back("internal parameter " + rep.internal_names[j] +
+                               " has no effect on any run's prediction at the optimum (unused by these runs, or its "
+                               "term driven to zero): these data do not determine it; hold it at a known value with --fix");
+  }
+
+  // 7. Health warnings.
   if (options.method == Method::kLbfgs && rep.starts_at_best < 2 && rep.starts > 10)
     rep.warnings.push_back("only one start reached the best optimum; the landscape is rugged, consider more starts");
   if (rep.bootstrap_failed > 0)

@@ -27,6 +27,7 @@ struct FitOptions {
   uint64_t seed = 0;
   int threads = 0;                          // 0: all cores
   int holdout_top_compute = 0;              // refit without the K largest-compute runs
+  int holdout_top_x = 0;                    // the same by the free variable x (laws of x alone)
   std::vector<double> at_compute;           // derived N_opt, D_opt, loss at these budgets
   std::vector<Run> at_points;               // predicted loss at these inputs (n, d, c, x)
   bool progress = false;                    // progress bar on stderr for the bootstrap
@@ -37,7 +38,7 @@ struct Range {
 };
 
 struct DataRange {
-  Range n, d, c, x, tokens_per_param, loss;
+  Range n, d, c, x, tokens_per_param, loss, u;
 };
 
 struct Quality {
@@ -51,6 +52,7 @@ struct Quality {
 struct Residual {
   long line = 0;
   double n = 0, d = 0, c = 0, x = 0, loss = 0, predicted = 0, log_residual = 0;
+  double u = 0;  // unique tokens (0: not in the data)
 };
 
 struct ComputePrediction {
@@ -67,7 +69,7 @@ struct Interval {
 };
 
 struct PointPrediction {
-  double n = 0, d = 0, c = 0, x = 0;
+  double n = 0, d = 0, c = 0, x = 0, u = 0;
   double orders_past_data = 0;
   Estimate loss;  // the law's expected loss; ci95 is parameter uncertainty only
   Interval pi95;  // where a single new run is expected to land
@@ -76,6 +78,7 @@ struct PointPrediction {
 struct HoldoutRow {
   long line = 0;
   double n = 0, d = 0, c = 0, actual = 0;
+  double x = 0, u = 0;
   Estimate predicted;
   Interval pi95;
   double rel_error = 0;  // (predicted − actual)/actual
@@ -85,6 +88,7 @@ struct HoldoutRow {
 
 struct Holdout {
   int k = 0, train_points = 0;
+  std::string by = "C";  // the variable whose largest values were held out: "C" or "x"
   std::vector<HoldoutRow> rows;
   double mean_abs_rel_error = NAN, max_abs_rel_error = NAN;
 };

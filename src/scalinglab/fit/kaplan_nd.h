@@ -17,6 +17,7 @@ class KaplanND : public Law {
   std::vector<double> to_internal(const std::vector<double>& pub) const override;
   std::vector<std::vector<double>> default_starts() const override;
   bool irreducible() const override { return false; }
+  int internal_index_of(size_t i) const override { return i < 4 ? static_cast<int>(i) : -1; }
 };
 
 }  // namespace scalinglab::fit

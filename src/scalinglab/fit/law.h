@@ -5,21 +5,24 @@
 // Huber/L-BFGS machinery, the bootstrap and the JSON output without touching them.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace scalinglab::fit {
 
-enum class Variable { kN, kD, kC, kX };
-const char* variable_name(Variable v);  // "N", "D", "C", "x"
+// kU: unique training tokens (data-constrained law; Muennighoff et al. 2023).
+enum class Variable { kN, kD, kC, kX, kU };
+const char* variable_name(Variable v);  // "N", "D", "C", "x", "U"
 
 // Natural logs of the variables of one run (precomputed once per fit).
 struct LogPoint {
-  double n = 0, d = 0, c = 0, x = 0;
+  double n = 0, d = 0, c = 0, x = 0, u = 0;
   double get(Variable v) const {
     switch (v) {
       case Variable::kN: return n;
       case Variable::kD: return d;
       case Variable::kC: return c;
+      case Variable::kU: return u;
       default: return x;
     }
   }
@@ -51,6 +54,20 @@ class Law {
 
   // The published or default grid of initial θ for multi-start L-BFGS.
   virtual std::vector<std::vector<double>> default_starts() const = 0;
+  // Starts that may depend on the data (logs of the variables and of the loss), for laws whose
+  // sensible initial values scale with the data (break locations of a broken power law).
+  // The fitter always calls this one; the default is the data-free grid.
+  virtual std::vector<std::vector<double>> data_starts(const std::vector<LogPoint>& x,
+                                                       const std::vector<double>& log_loss) const {
+    return default_starts();
+  }
+
+  // Index in θ of the one internal coordinate that the public parameter `public_index` is a
+  // function of (and that no other public parameter changes), or -1. Parameters with such an
+  // index can be held fixed (--fix NAME=VALUE, see fixed_parameters.h).
+  virtual int internal_index_of(size_t public_index) const { return -1; }
+  // Public parameters held fixed by LawOptions::fixed, as (name, value); empty for a plain law.
+  virtual std::vector<std::pair<std::string, double>> fixed() const { return {}; }
 
   // Variable projection support; nullptr when the law is not separable.
   virtual const Separable* separable() const { return nullptr; }
@@ -65,9 +82,13 @@ class Law {
 
 struct LawOptions {
   bool irreducible = false;  // add an irreducible term E to the Kaplan single-variable laws
+  // Public parameters held at a value instead of fitted (e.g. R_N_star = 5.309 for the
+  // data-constrained law when no run has more parameters than its unique data can use).
+  std::vector<std::pair<std::string, double>> fixed;
 };
 
-// "chinchilla", "kaplan-n", "kaplan-d", "kaplan-c", "kaplan-nd", "power".
+// "chinchilla", "kaplan-n", "kaplan-d", "kaplan-c", "kaplan-nd", "power", "data-constrained",
+// "inference", "broken", "broken-2".
 // Throws std::invalid_argument naming the known laws for an unknown name.
 std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options = {});
 std::vector<std::string> law_names();

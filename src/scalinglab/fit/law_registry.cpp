@@ -1,6 +1,9 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "scalinglab/fit/broken_power_law.h"
+#include "scalinglab/fit/data_constrained.h"
+#include "scalinglab/fit/fixed_parameters.h"
 #include "scalinglab/fit/kaplan_nd.h"
 #include "scalinglab/fit/law.h"
 #include "scalinglab/fit/sum_of_power_laws.h"
@@ -12,11 +15,15 @@ const char* variable_name(Variable v) {
     case Variable::kN: return "N";
     case Variable::kD: return "D";
     case Variable::kC: return "C";
+    case Variable::kU: return "U";
     default: return "x";
   }
 }
 
-std::vector<std::string> law_names() { return {"chinchilla", "kaplan-n", "kaplan-d", "kaplan-c", "kaplan-nd", "power"}; }
+std::vector<std::string> law_names() {
+  return {"chinchilla", "kaplan-n", "kaplan-d", "kaplan-c", "kaplan-nd", "power",
+          "data-constrained", "inference", "broken", "broken-2"};
+}
 
 namespace {
 
@@ -39,9 +46,7 @@ std::unique_ptr<Law> kaplan_single(Variable v, const std::string& x, bool irredu
       SumOfPowerLaws::Style::kCriticalScale, single_term_grid());
 }
 
-}  // namespace
-
-std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options) {
+std::unique_ptr<Law> make_base_law(const std::string& name, const LawOptions& options) {
   if (name == "chinchilla") {
     // Hoffmann et al. 2022 eq. 2, fitted with their grid of 4,500 starts (App. D.2).
     return std::make_unique<SumOfPowerLaws>(
@@ -59,9 +64,30 @@ std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options
                                             std::vector<SumOfPowerLaws::Term>{{Variable::kX, "a", "A", "alpha"}}, true,
                                             SumOfPowerLaws::Style::kCoefficient, single_term_grid());
   }
+  if (name == "data-constrained") return std::make_unique<DataConstrained>();
+  if (name == "inference") {
+    // Inference-time scaling: a metric against test-time compute c (samples per problem, thinking
+    // tokens) falling as a power law to a floor, L(c) = L_inf + K·c^(−γ) — the `power` law under
+    // the names used for it.
+    auto law = std::make_unique<SumOfPowerLaws>(
+        "inference", "L = L_inf + K*c^(-gamma)", std::vector<SumOfPowerLaws::Term>{{Variable::kX, "k", "K", "gamma"}},
+        true, SumOfPowerLaws::Style::kCoefficient, single_term_grid());
+    law->set_irreducible_name("L_inf");
+    return law;
+  }
+  if (name == "broken") return std::make_unique<BrokenPowerLaw>(1);
+  if (name == "broken-2") return std::make_unique<BrokenPowerLaw>(2);
   std::string known;
   for (const auto& n : law_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown law '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace
+
+std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options) {
+  auto law = make_base_law(name, options);
+  if (options.fixed.empty()) return law;
+  return std::make_unique<FixedParameters>(std::move(law), options.fixed);
 }
 
 }  // namespace scalinglab::fit

@@ -29,7 +29,7 @@ std::vector<std::string> SumOfPowerLaws::internal_names() const {
 
 std::vector<std::string> SumOfPowerLaws::param_names() const {
   std::vector<std::string> names;
-  if (irreducible_) names.push_back("E");
+  if (irreducible_) names.push_back(e_public_);
   for (const auto& t : terms_) names.push_back(t.coef_public);
   for (const auto& t : terms_) names.push_back(t.exponent);
   return names;
@@ -103,6 +103,17 @@ std::vector<std::vector<double>> SumOfPowerLaws::default_starts() const {
     starts = std::move(next);
   }
   return starts;
+}
+
+int SumOfPowerLaws::internal_index_of(size_t i) const {
+  // Public order: [E], coefficients, exponents. A Kaplan-style X_c = e^(a/α) depends on two θ entries.
+  if (irreducible_) {
+    if (i == 0) return static_cast<int>(e_index());
+    --i;
+  }
+  if (i < m()) return style_ == Style::kCoefficient ? static_cast<int>(i) : -1;
+  i -= m();
+  return i < m() ? static_cast<int>(exp_index(i)) : -1;
 }
 
 void SumOfPowerLaws::basis(const double* exponents, const LogPoint& p, double* phi) const {

@@ -37,6 +37,9 @@ class SumOfPowerLaws : public Law {
   void basis(const double* exponents, const LogPoint& p, double* phi) const override;
   std::vector<double> from_separable(const double* coefficients, const double* exponents) const override;
   bool irreducible() const override { return irreducible_; }
+  int internal_index_of(size_t public_index) const override;
+  // Public name of the irreducible term (default "E"; the inference-scaling law calls it L_inf).
+  void set_irreducible_name(std::string public_name) { e_public_ = std::move(public_name); }
 
  private:
   // θ layout: [a_1..a_m, e (if irreducible), α_1..α_m]
@@ -44,7 +47,7 @@ class SumOfPowerLaws : public Law {
   size_t e_index() const { return m(); }
   size_t exp_index(size_t j) const { return m() + (irreducible_ ? 1 : 0) + j; }
 
-  std::string name_, formula_;
+  std::string name_, formula_, e_public_ = "E";
   std::vector<Term> terms_;
   bool irreducible_;
   Style style_;
