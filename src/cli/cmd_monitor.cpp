@@ -26,7 +26,7 @@ using namespace scalinglab::monitor;
 
 struct MonitorArgs {
   std::string log, format = "auto", metric = "auto", col_step, col_tokens, col_loss, law, html, json;
-  double tokens_per_step = 0, params = 0, calibrate_fraction = 0.3, final_tokens = 0, level = 0.95;
+  double tokens_per_step = 0, params = 0, calibrate_fraction = 0.4, final_tokens = 0, level = 0.95;
   double follow_timeout = 0, poll = 0.5;
   int calibrate_points = 0, patience = 3, skip = 0, refresh = 5;
   bool follow = false, summary_only = false;
@@ -222,7 +222,7 @@ void register_monitor(CLI::App& app) {
   cmd->add_option("--law", a->law, "fit JSON from `scalinglab fit --json`: compare with the law's prediction at --params N");
   cmd->add_option("--params", a->params, "the run's parameter count N (with --law)")->check(CLI::PositiveNumber);
   cmd->add_option("--calibrate-fraction", a->calibrate_fraction,
-                  "without --law: fit the learning curve to this early part of the run (of --final-tokens, else of the points; default 0.3)");
+                  "without --law: fit the learning curve to this early part of the run (of --final-tokens, else of the points; default 0.4)");
   cmd->add_option("--calibrate-points", a->calibrate_points, "without --law: fit the learning curve to the first K evaluations")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--skip", a->skip, "ignore the first K evaluations (warmup); those at 0 tokens are always ignored")

@@ -65,21 +65,23 @@ TEST(CliMonitor, OnTrackLlmcLogExitsZero) {
   std::string log = dir.file("main.out", llmc_log());
   auto r = scalinglab_cli("monitor " + log + " --json " + (dir / "m.json") + " --html " + (dir / "m.html"));
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("calibrated on 12 evaluations"), std::string::npos) << r.out;  // 30% of 40
+  EXPECT_NE(r.out.find("calibrated on 16 evaluations"), std::string::npos) << r.out;  // 40% of 40
   EXPECT_NE(r.out.find("on track"), std::string::npos) << r.out;
   auto j = load(dir / "m.json");
   EXPECT_EQ(j["schema"], "scalinglab.monitor/1");
   EXPECT_EQ(j["metric"], "eval");
   EXPECT_EQ(j["format"], "log");
   EXPECT_EQ(j["points"].size(), 40u);
-  EXPECT_EQ(j["evaluated"], 28);
+  EXPECT_EQ(j["evaluated"], 24);
   EXPECT_FALSE(j["flagged"].get<bool>());
   EXPECT_DOUBLE_EQ(j["points"][9]["tokens"].get<double>(), 100 * 65536.0);  // val after step 100/400
   std::string html = scalinglab::io::read_file(dir / "m.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("on track"), std::string::npos);
   EXPECT_EQ(html.find("http-equiv=\"refresh\""), std::string::npos);  // not following: a final page
-  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // nothing runs, nothing is fetched
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_NE(html.find("default-src 'none'"), std::string::npos);
 }
 
 TEST(CliMonitor, BentRunIsFlaggedWithExitCodeThree) {

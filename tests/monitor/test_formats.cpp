@@ -63,7 +63,7 @@ TEST(Formats, LlmcCpuStdout) {
   EXPECT_DOUBLE_EQ(*val[0].step, 0);  // before any update
   EXPECT_DOUBLE_EQ(*val[1].step, 10);  // after "step 9" (0-based): 10 updates done
   EXPECT_DOUBLE_EQ(*val[1].eval_loss, 4.283412);
-  EXPECT_EQ(val[1].line, 22);
+  EXPECT_EQ(val[1].line, 23);
   ASSERT_EQ(train.size(), 11u);
   EXPECT_DOUBLE_EQ(*train[1].train_loss, 5.191576);
   EXPECT_TRUE(r.warnings.empty());

@@ -107,6 +107,10 @@ TEST(StudentT, MatchesPublishedTableValues) {
   EXPECT_NEAR(sm::student_t_quantile(0.975, INFINITY), 1.959963985, 1e-8);
   EXPECT_NEAR(sm::student_t_quantile(0.025, 10), -2.228138852, 1e-8);
   EXPECT_NEAR(sm::student_t_cdf(0, 7), 0.5, 1e-15);
+  // F: F(1, d) = t(d)², and the 5% point of F(3, 12) from the F table.
+  EXPECT_NEAR(sm::fisher_f_quantile(0.95, 1, 10), 2.228138852 * 2.228138852, 1e-7);
+  EXPECT_NEAR(sm::fisher_f_quantile(0.95, 3, 12), 3.490294819, 1e-7);
+  EXPECT_NEAR(sm::fisher_f_quantile(0.99, 3, 17), 5.184999917, 1e-7);  // scipy.stats.f.ppf(0.99, 3, 17)
 }
 
 TEST(LawBand, SelectQuantileMatchesSortingQuantile) {

@@ -27,6 +27,16 @@ double median(std::vector<double> v) {
   return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + static_cast<long>(m)));
 }
 
+// ∂ log L̂ / ∂(ln B, E, β) at ln D = x for L̂ = E + B·D^(−β); written with stride `stride`
+// (a row of a column-major n×3 matrix, or a plain array with stride 1).
+void jacobian_phi(const std::vector<double>& theta, double x, double* out, size_t stride) {
+  const double a = theta[0], e = theta[1], beta = theta[2];
+  const double term = std::exp(a - beta * x), E = std::exp(e), L = E + term;
+  out[0] = term / L;
+  out[stride] = 1 / L;
+  out[2 * stride] = -x * term / L;
+}
+
 // Starts from the data: E a fraction of the lowest loss, β on a grid, B through the first point.
 std::vector<std::vector<double>> data_starts(const fit::Problem& p, bool small) {
   double lmin = INFINITY, x0 = INFINITY, l0 = NAN;
@@ -48,24 +58,30 @@ std::vector<std::vector<double>> data_starts(const fit::Problem& p, bool small) 
 
 }  // namespace
 
-CurvePrediction CurveFit::at(double tokens, double level) const {
+CurvePrediction CurveFit::at(double tokens, double level, bool simultaneous) const {
   CurvePrediction out;
   if (!ok || !(tokens > 0)) return out;
   const fit::Law& law = curve_law();
-  const size_t k = law.dim();
+  const size_t k = 3;
   fit::LogPoint lp;
   lp.x = std::log(tokens);
-  double g[8];
-  double mu = law.log_predict(theta.data(), lp, g);
+  double mu = law.log_predict(theta.data(), lp, nullptr);
+  double g[3];
+  jacobian_phi(theta, lp.x, g, 1);
   double var = 0;
   for (size_t i = 0; i < k; ++i)
     for (size_t j = 0; j < k; ++j) var += g[i] * cov[i * k + j] * g[j];
   var = std::max(var, 0.0);
-  double t = student_t_quantile(0.5 + level / 2, dof);
+  if (level != cached_level) {
+    cached_t = student_t_quantile(0.5 + level / 2, dof);
+    cached_s = std::sqrt(static_cast<double>(k) * fisher_f_quantile(level, static_cast<double>(k), dof));
+    cached_level = level;
+  }
+  const double t = cached_t, s = simultaneous ? cached_s : cached_t;
   out.value = std::exp(mu);
-  out.ci_lo = std::exp(mu - t * std::sqrt(var));
-  out.ci_hi = std::exp(mu + t * std::sqrt(var));
-  double w = t * std::sqrt(var + sigma * sigma);
+  out.ci_lo = std::exp(mu - s * std::sqrt(var));
+  out.ci_hi = std::exp(mu + s * std::sqrt(var));
+  double w = std::sqrt(s * s * var + t * t * sigma * sigma);
   out.pi_lo = std::exp(mu - w);
   out.pi_hi = std::exp(mu + w);
   return out;
@@ -124,16 +140,24 @@ CurveFit fit_learning_curve(const std::vector<double>& tokens, const std::vector
   fit::Optimum o2 = fit::minimize(obj2, ms.best.theta, solver);
   out.theta = std::isfinite(o2.objective) && o2.objective <= obj2.value(ms.best.theta.data(), nullptr) ? o2.theta : ms.best.theta;
 
+  residuals(out.theta, r, nullptr);
+  // Jacobian in φ = (a = ln B, E, β) rather than θ's e = ln E: when the fit sits at E → 0 the
+  // derivative in e vanishes and a covariance in θ would claim E is known exactly, while in E it
+  // stays 1/L̂ and the band keeps the (one-sided, but real) uncertainty of the floor.
   Eigen::MatrixXd J(static_cast<long>(n), static_cast<long>(k));
-  residuals(out.theta, r, &J);
-  double sum_psi2 = 0, inside = 0;
+  for (size_t i = 0; i < n; ++i) jacobian_phi(out.theta, prob.x[i].x, &J(static_cast<long>(i), 0), n);
+  double sum_psi2 = 0, inside = 0, rss = 0;
   for (double x : r) {
     double psi = fit::huber_derivative(x, out.delta);
     sum_psi2 += psi * psi;
+    rss += x * x;
     if (std::fabs(x) <= out.delta) inside += 1;
   }
   double m = std::max(inside / nn, 1.0 / nn);
-  double scale2 = sum_psi2 / (nn - p) / (m * m);
+  // The M-estimator's scale, floored by the classical RSS/(n−p): with a dozen points the
+  // median-based δ can come out several times too small by chance, and a band that narrow
+  // would flag a healthy run.
+  double scale2 = std::max(sum_psi2 / (nn - p) / (m * m), rss / (nn - p));
   double kappa = 1 + (p / nn) * (m * (1 - m)) / (m * m);
   out.sigma = std::sqrt(scale2);
   out.dof = static_cast<int>(n - k);

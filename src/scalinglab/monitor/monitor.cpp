@@ -230,7 +230,7 @@ void Monitor::update_final(MonitorPoint& p) {
   p.final.ok = true;
   p.final.tokens = options_.final_tokens;
   p.final.points = f.points;
-  p.final.loss = f.at(options_.final_tokens, options_.level);
+  p.final.loss = f.at(options_.final_tokens, options_.level, false);
 }
 
 std::vector<MonitorPoint> Monitor::finish() {

@@ -70,4 +70,24 @@ double student_t_quantile(double p, double dof) {
   return 0.5 * (lo + hi);
 }
 
+double fisher_f_cdf(double x, double d1, double d2) {
+  if (x <= 0) return 0;
+  return incomplete_beta(d1 / 2, d2 / 2, d1 * x / (d1 * x + d2));
+}
+
+double fisher_f_quantile(double p, double d1, double d2) {
+  if (!(p > 0 && p < 1) || !(d1 > 0) || !(d2 > 0)) throw std::invalid_argument("fisher_f_quantile: need 0 < p < 1, d1, d2 > 0");
+  double lo = 0, hi = 1;
+  while (fisher_f_cdf(hi, d1, d2) < p) {
+    lo = hi;
+    hi *= 2;
+    if (hi > 1e12) return hi;
+  }
+  for (int i = 0; i < 200 && hi - lo > 1e-14 * hi; ++i) {
+    double mid = 0.5 * (lo + hi);
+    (fisher_f_cdf(mid, d1, d2) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 }  // namespace scalinglab::monitor
