@@ -98,7 +98,7 @@ void summary(const Monitor& m, const LogReader& reader, const MonitorArgs& a) {
     inside += p.status == PointStatus::kInside;
   }
   std::cout << "summary: " << m.points().size() << " evaluations of the " << metric_name(m.metric()) << " loss ("
-            << format_name(reader.format()) << " log), " << m.evaluated() << " compared with the " << fmt(100 * a.level, 3)
+            << "format " << format_name(reader.format()) << "), " << m.evaluated() << " compared with the " << fmt(100 * a.level, 3)
             << "% band: " << inside << " inside, " << above << " above, " << below << " below\n";
   if (auto f = m.final_estimate())
     std::cout << "final loss at " << fmt(f->tokens, 4) << " tokens: " << fmt(f->loss.value, 4) << " [" << fmt(f->loss.pi_lo, 4)
@@ -161,7 +161,7 @@ void run_monitor(const MonitorArgs& a) {
     }
     make();
     Printer pr(*m, a.summary_only, a.level);
-    pr.points(m->add_all(records));
+    for (const auto& r : records) pr.points(m->add(r));  // one at a time: news print where they happen
     for (const auto& w : input_warnings) m->add_warning({"input", 0, NAN, NAN, w, false});
     pr.points(m->finish());
   } else {
