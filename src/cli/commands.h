@@ -19,6 +19,7 @@ void register_train(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_report(CLI::App& app);
 void register_plan(CLI::App& app);
+void register_monitor(CLI::App& app);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);
@@ -29,6 +30,7 @@ inline void register_all(CLI::App& app) {
   register_sweep(app);
   register_report(app);
   register_plan(app);
+  register_monitor(app);
   register_bench(app);
 }
 
