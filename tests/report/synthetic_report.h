@@ -57,6 +57,22 @@ inline ReportData synthetic_report() {
     }
     r.runs.push_back(std::move(c));
   }
+  // Approach 1 on those curves, drawn beside approach 2 on the frontier plots, and the table
+  // comparing the approaches.
+  std::vector<fit::TrainingCurve> curves;
+  for (const auto& c : r.runs) {
+    fit::TrainingCurve t{c.name, c.n, {}, 0};
+    for (const auto& p : c.points) t.points.push_back({p.tokens, p.flops, p.loss, 0});
+    curves.push_back(std::move(t));
+  }
+  fit::EnvelopeOptions eo;
+  eo.bootstrap = 50;
+  eo.seed = 3;
+  auto env = fit::fit_envelope(curves, eo);
+  add_envelope(r, env);
+  r.approaches.push_back({"Approach 1: training-curve envelope", {env.scaling.a.value, env.scaling.a.lo, env.scaling.a.hi},
+                          {env.scaling.b.value, env.scaling.b.lo, env.scaling.b.hi}, "6 runs"});
+  r.approaches.push_back({"Kaplan et al. 2020 L(N, D)", {}, {}, "AIC -12 <b>not bold</b>"});
   r.notes.push_back("Drawn from L = 1.69 + 406.4/N^0.34 + 410.7/D^0.28 with 1% noise.");
   return r;
 }

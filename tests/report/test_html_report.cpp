@@ -83,6 +83,28 @@ TEST(HtmlReport, FullDataHasEverySectionAndPlot) {
   EXPECT_FALSE(has(html, "inf"));
 }
 
+TEST(HtmlReport, ApproachOneAndTheApproachTableAppearWhenGiven) {
+  ReportData d = testing::synthetic_report();
+  std::string html = render_html(d);
+  EXPECT_EQ(count(html, "id=\"sec-approaches\""), 1u);
+  EXPECT_TRUE(has(html, "href=\"#sec-approaches\""));
+  EXPECT_TRUE(has(html, "Approach 1: training-curve envelope"));
+  EXPECT_TRUE(has(html, "&lt;b&gt;not bold&lt;/b&gt;"));  // notes are text
+  ASSERT_TRUE(d.frontier);
+  EXPECT_FALSE(d.frontier->envelope_points.empty());
+  EXPECT_LE(d.frontier->envelope_points.size(), 120u);  // thinned from 1,500 samples
+  // Both frontier plots carry the envelope's points and its fitted line.
+  EXPECT_EQ(count(html, "envelope (approach 1)"), 2u);
+  EXPECT_EQ(count(html, "approach 1 ∝ C^"), 2u);
+  d.approaches.clear();
+  d.frontier->envelope_points.clear();
+  d.frontier->envelope_n_fit.reset();
+  d.frontier->envelope_d_fit.reset();
+  html = render_html(d);
+  EXPECT_FALSE(has(html, "sec-approaches"));
+  EXPECT_FALSE(has(html, "envelope (approach 1)"));
+}
+
 TEST(HtmlReport, MissingSectionsAreOmitted) {
   std::string empty = render_html(ReportData{});
   EXPECT_EQ(count(empty, "<svg"), 0u);
