@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "scalinglab/kernels/cpu/matmul.h"
 #include "scalinglab/model/gpt.h"
 #include "scalinglab/model/rng.h"
 #include "scalinglab/model/train_hooks.h"
@@ -87,6 +88,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
 
   const int B = cfg.batch, T = cfg.model.ctx;
   Gpt model(cfg.model, cfg.seed);
+  model.set_precision(cfg.precision);
   train::AdamW opt(param_table(model), model.params().size());  // default betas, wd 0.1 on matrices
   SplitMix64 g(cfg.seed * 7919 + 1);
   std::vector<std::int32_t> tok(static_cast<std::size_t>(B) * T), tgt(tok.size());
@@ -100,6 +102,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   // The peak is sampled between the timed steps (one probe after each, plus any extra reps at
   // the end) rather than in one block, so on a shared machine both numbers see the same load.
   SgemmPeakProbe probe(cfg.peak_n, threads);
+  model.set_profiling(cfg.profile);
   for (int s = 0; s < cfg.warmup + cfg.steps; ++s) {
     // Fresh random batches, drawn outside the timed region (data loading is not the engine).
     for (auto& x : tok) x = static_cast<std::int32_t>(g.next_u64() % static_cast<std::uint64_t>(cfg.model.vocab));
@@ -112,6 +115,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
     const auto t2 = Clock::now();
     opt.step(model.params().data(), model.grads().data(), cfg.lr);
     const auto t3 = Clock::now();
+    if (s + 1 == cfg.warmup) model.reset_profile();  // profile the timed steps only
     if (s < cfg.warmup) continue;
     r.step_ms.push_back(ms_between(t0, t3));
     fwd.push_back(ms_between(t0, t1));
@@ -128,6 +132,14 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   r.gflops = r.tokens_per_s * r.flops_per_token / 1e9;
   r.gflops_best = r.tokens_per_s_best * r.flops_per_token / 1e9;
   r.peak = probe.result();
+  r.matmul_backend = cfg.precision == kernels::cpu::Precision::bf16 ? "avx512-bf16" : kernels::cpu::matmul_backend();
+  if (cfg.profile) {
+    double upd_total = 0;
+    for (double x : upd) upd_total += x;
+    for (int k = 0; k < Gpt::kProfKinds; ++k)
+      r.profile_ms.emplace_back(Gpt::prof_name(k), 1e3 * model.profile_seconds()[k] / cfg.steps);
+    r.profile_ms.emplace_back("optimizer.adamw", upd_total / cfg.steps);
+  }
   if (r.peak.gflops > 0) {
     r.peak_fraction = r.gflops / r.peak.gflops;
     r.peak_fraction_best = r.gflops_best / r.peak.gflops;

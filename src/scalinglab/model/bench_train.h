@@ -4,7 +4,10 @@
 // be stated as a fraction of what the machine's BLAS delivers in the same run (same load, same
 // OPENBLAS_CORETYPE, same threads). Used by `scalinglab bench train` and bench/train_vs_torch.py.
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "scalinglab/kernels/cpu/gemm.h"
 
 #include "scalinglab/model/gpt_config.h"
 
@@ -46,6 +49,8 @@ struct TrainBenchConfig {
   unsigned long long seed = 1;
   int peak_n = 1024;
   int peak_reps = 10;  // at least this many peak repetitions (one runs after every timed step)
+  kernels::cpu::Precision precision = kernels::cpu::Precision::fp32;  // matmul precision (Gpt::set_precision)
+  bool profile = false;  // per-kernel times (Gpt::set_profiling) over the timed steps
 };
 
 struct TrainBenchResult {
@@ -64,6 +69,10 @@ struct TrainBenchResult {
   SgemmPeak peak;
   double peak_fraction = 0;       // gflops / peak.gflops
   double peak_fraction_best = 0;  // gflops_best / peak.gflops
+  std::string matmul_backend;     // kernels::cpu::matmul_backend() ("avx512" or "openblas"; bf16 is always own)
+  // With cfg.profile: mean ms per step for each kernel kind (Gpt::prof_name), in kind order,
+  // plus "optimizer.adamw". Clock reads add a little to the step times of a profiled run.
+  std::vector<std::pair<std::string, double>> profile_ms;
 };
 
 // Builds the Gpt (GPT-2 init), runs `warmup` untimed steps then `steps` timed ones on fresh
