@@ -111,9 +111,11 @@ void run_bench_train(BenchTrainArgs& a) {
                         {"peak_fraction", r.peak_fraction},
                         {"peak_fraction_best", r.peak_fraction_best}};
     if (a.cfg.profile) {
-      nlohmann::json prof = nlohmann::json::object();
-      for (const auto& [name, ms] : r.profile_ms) prof[name] = ms;
+      nlohmann::json prof = nlohmann::json::object(), cpu = nlohmann::json::object();
+      for (std::size_t i = 0; i < r.profile_ms.size(); ++i)
+        prof[r.profile_ms[i].first] = r.profile_ms[i].second, cpu[r.profile_ms[i].first] = r.profile_cpu_ms[i];
       j["profile_ms_per_step"] = prof;
+      j["profile_cpu_ms_per_step"] = cpu;
     }
     std::cout << j.dump(2) << "\n";
     return;
@@ -132,12 +134,17 @@ void run_bench_train(BenchTrainArgs& a) {
             << r.peak.reps << "): " << fmt(r.peak.gflops, 4) << " GFLOP/s -> " << fmt(100 * r.peak_fraction, 3)
             << "% of peak (best step " << fmt(100 * r.peak_fraction_best, 3) << "%)\n";
   if (a.cfg.profile) {
-    double total = 0;
+    double total = 0, total_cpu = 0;
     for (const auto& e : r.profile_ms) total += e.second;
-    std::cout << "  profile (mean ms per timed step; clock reads around every kernel call):\n";
-    for (const auto& [name, ms] : r.profile_ms)
-      std::cout << "    " << name << std::string(name.size() < 22 ? 22 - name.size() : 1, ' ') << fmt(ms, 4) << "  ("
-                << fmt(total > 0 ? 100 * ms / total : 0, 3) << "%)\n";
+    for (double x : r.profile_cpu_ms) total_cpu += x;
+    std::cout << "  profile per timed step: wall ms (share) | process CPU ms, all threads (share)\n";
+    for (std::size_t i = 0; i < r.profile_ms.size(); ++i) {
+      const auto& [name, ms] = r.profile_ms[i];
+      const double c = r.profile_cpu_ms[i];
+      std::cout << "    " << name << std::string(name.size() < 22 ? 22 - name.size() : 1, ' ') << fmt(ms, 4) << " ("
+                << fmt(total > 0 ? 100 * ms / total : 0, 3) << "%) | " << fmt(c, 4) << " ("
+                << fmt(total_cpu > 0 ? 100 * c / total_cpu : 0, 3) << "%)\n";
+    }
   }
 }
 

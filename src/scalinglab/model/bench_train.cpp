@@ -136,9 +136,12 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   if (cfg.profile) {
     double upd_total = 0;
     for (double x : upd) upd_total += x;
-    for (int k = 0; k < Gpt::kProfKinds; ++k)
+    for (int k = 0; k < Gpt::kProfKinds; ++k) {
       r.profile_ms.emplace_back(Gpt::prof_name(k), 1e3 * model.profile_seconds()[k] / cfg.steps);
+      r.profile_cpu_ms.push_back(1e3 * model.profile_cpu_seconds()[k] / cfg.steps);
+    }
     r.profile_ms.emplace_back("optimizer.adamw", upd_total / cfg.steps);
+    r.profile_cpu_ms.push_back(upd_total / cfg.steps);
   }
   if (r.peak.gflops > 0) {
     r.peak_fraction = r.gflops / r.peak.gflops;

@@ -73,6 +73,7 @@ struct TrainBenchResult {
   // With cfg.profile: mean ms per step for each kernel kind (Gpt::prof_name), in kind order,
   // plus "optimizer.adamw". Clock reads add a little to the step times of a profiled run.
   std::vector<std::pair<std::string, double>> profile_ms;
+  std::vector<double> profile_cpu_ms;  // process CPU ms per step, same order (AdamW: wall)
 };
 
 // Builds the Gpt (GPT-2 init), runs `warmup` untimed steps then `steps` timed ones on fresh

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <stdexcept>
 
@@ -40,15 +41,24 @@ const char* Gpt::prof_name(int kind) {
   return kind >= 0 && kind < kProfKinds ? names[kind] : "?";
 }
 
+namespace {
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+}  // namespace
+
 template <class F>
 void Gpt::timed(ProfKind kind, F&& f) {
   if (!profiling_) {
     f();
     return;
   }
-  const double t0 = omp_get_wtime();
+  const double t0 = omp_get_wtime(), c0 = process_cpu_seconds();
   f();
   prof_s_[kind] += omp_get_wtime() - t0;
+  prof_cpu_s_[kind] += process_cpu_seconds() - c0;
 }
 
 std::span<float> Gpt::param(const std::string& name) {

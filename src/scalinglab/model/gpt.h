@@ -60,16 +60,19 @@ class Gpt {
   void set_precision(kernels::cpu::Precision p);
   kernels::cpu::Precision precision() const { return precision_; }
 
-  // Per-kernel wall time, accumulated over forward()/backward() calls while enabled (off by
-  // default; costs one clock read per kernel call when on). Names are "<phase>.<kernel>".
+  // Per-kernel wall time and process CPU time (all threads), accumulated over forward() /
+  // backward() calls while enabled (off by default; two clock reads per kernel call when on).
+  // On a shared machine the CPU time is the steadier figure: it does not count time the
+  // process spent preempted. Names are "<phase>.<kernel>".
   enum ProfKind {
     kFwdEncoder, kFwdLayerNorm, kFwdMatmul, kFwdAttention, kFwdGelu, kFwdResidual, kFwdSoftmaxCE,
     kBwdZero, kBwdSoftmaxCE, kBwdMatmul, kBwdLayerNorm, kBwdAttention, kBwdGelu, kBwdResidual, kBwdEncoder, kProfKinds
   };
   static const char* prof_name(int kind);
   void set_profiling(bool on) { profiling_ = on; }
-  void reset_profile() { prof_s_.fill(0.0); }
+  void reset_profile() { prof_s_.fill(0.0), prof_cpu_s_.fill(0.0); }
   const std::array<double, kProfKinds>& profile_seconds() const { return prof_s_; }
+  const std::array<double, kProfKinds>& profile_cpu_seconds() const { return prof_cpu_s_; }
 
  private:
   // Offsets (in floats) of each activation inside one buffer, computed for a given B·T.
@@ -92,7 +95,7 @@ class Gpt {
   bool have_targets_ = false;
   kernels::cpu::Precision precision_ = kernels::cpu::Precision::fp32;
   bool profiling_ = false;
-  std::array<double, kProfKinds> prof_s_{};
+  std::array<double, kProfKinds> prof_s_{}, prof_cpu_s_{};
   template <class F>
   void timed(ProfKind kind, F&& f);
 };

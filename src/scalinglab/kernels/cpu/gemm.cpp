@@ -208,7 +208,7 @@ SL_BF16_TARGET void pack_a_bf16(std::uint16_t* dst, MatView A, int M, int i0, in
 
 // ---- micro-kernels ------------------------------------------------------------------------
 // C tile (mr ≤ kMr rows, nr ≤ kNr columns) = init + Σ_k a(i,k)·b(k,j) over one K chunk, where
-// init is C itself (load_c), else the bias row, else 0. 24 accumulators + 2 B vectors stay in
+// init is (load_c ? C : 0) + (bias ? bias row : 0); the bias is passed with the first chunk only. 24 accumulators + 2 B vectors stay in
 // registers; the A values are embedded broadcasts of the FMA's memory operand.
 
 #define SL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
@@ -223,8 +223,8 @@ SL_AVX512 inline void store_tile(__m512* acc0, __m512* acc1, float* c, long ldc,
   for (int i = 0; i < kMr; ++i) {
     if (i < mr) {
       float* ci = c + i * ldc;
-      const __m512 c0 = load_c ? _mm512_maskz_loadu_ps(m0, ci) : b0;
-      const __m512 c1 = load_c ? _mm512_maskz_loadu_ps(m1, ci + 16) : b1;
+      const __m512 c0 = load_c ? _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), b0) : b0;
+      const __m512 c1 = load_c ? _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), b1) : b1;
       _mm512_mask_storeu_ps(ci, m0, _mm512_add_ps(c0, acc0[i]));
       _mm512_mask_storeu_ps(ci + 16, m1, _mm512_add_ps(c1, acc1[i]));
     }
@@ -318,7 +318,7 @@ void gemm(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const f
       for (int k0 = 0; k0 < Kp; k0 += kc_max) {
         const int kc = std::min(kc_max, Kp - k0);
         const bool load_c = accumulate || k0 > 0;
-        const float* bias_now = (k0 == 0 && !accumulate) ? bias : nullptr;
+        const float* bias_now = k0 == 0 ? bias : nullptr;
         if (bf) pack_a_bf16(a16, A, M, i0, mc, k0, kc, K);
         else pack_a_f32(a32, A, M, i0, mc, k0, kc);
         for (int jp = jp0; jp < jp1; ++jp) {
