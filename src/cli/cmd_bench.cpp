@@ -13,6 +13,7 @@
 #include "scalinglab/fit/huber_objective.h"
 #include "scalinglab/fit/multistart.h"
 #include "scalinglab/io/table.h"
+#include "scalinglab/kernels/cpu/gemm.h"
 #include "scalinglab/model/bench_train.h"
 
 namespace scalinglab::cli {
@@ -61,6 +62,7 @@ void run_bench_fit(const BenchFitArgs& a) {
 
 struct BenchTrainArgs {
   model::TrainBenchConfig cfg;
+  std::string precision = "fp32";
   bool json = false;
 };
 
@@ -72,11 +74,19 @@ void run_bench_train(BenchTrainArgs& a) {
   }
   if (a.cfg.batch <= 0 || a.cfg.steps <= 0 || a.cfg.warmup < 0 || a.cfg.threads < 0 || a.cfg.peak_n <= 0)
     throw UsageError("--batch, --steps, --peak-n must be > 0; --warmup, --threads >= 0");
+  try {
+    a.cfg.precision = kernels::cpu::parse_precision(a.precision);
+    kernels::cpu::require_precision(a.cfg.precision);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("--precision: ") + e.what());
+  }
   const model::TrainBenchResult r = model::bench_train(a.cfg);
   const auto& m = a.cfg.model;
   if (a.json) {
     nlohmann::json j = {{"config", {{"vocab", m.vocab}, {"ctx", m.ctx}, {"d_model", m.d_model}, {"n_layer", m.n_layer},
                                     {"n_head", m.n_head}, {"rope", m.rope}, {"batch", a.cfg.batch}}},
+                        {"precision", kernels::cpu::precision_name(a.cfg.precision)},
+                        {"matmul_backend", r.matmul_backend},
                         {"threads", r.threads},
                         {"steps", a.cfg.steps},
                         {"warmup", a.cfg.warmup},
@@ -97,24 +107,48 @@ void run_bench_train(BenchTrainArgs& a) {
                         {"last_loss", r.last_loss},
                         {"sgemm_peak", {{"n", r.peak.n}, {"threads", r.peak.threads}, {"reps", r.peak.reps},
                                         {"best_s", r.peak.best_s}, {"gflops", r.peak.gflops},
-                                        {"method", "concurrent single-threaded OpenBLAS sgemm, one per OpenMP thread"}}},
+                                        {"gflops_openblas", r.peak.gflops_openblas}, {"gflops_own", r.peak.gflops_own},
+                                        {"method", "one single-threaded fp32 GEMM per OpenMP thread, concurrently; "
+                                                   "best of OpenBLAS sgemm and the own AVX-512 kernel"}}},
                         {"peak_fraction", r.peak_fraction},
                         {"peak_fraction_best", r.peak_fraction_best}};
+    if (a.cfg.profile) {
+      nlohmann::json prof = nlohmann::json::object(), cpu = nlohmann::json::object();
+      for (std::size_t i = 0; i < r.profile_ms.size(); ++i)
+        prof[r.profile_ms[i].first] = r.profile_ms[i].second, cpu[r.profile_ms[i].first] = r.profile_cpu_ms[i];
+      j["profile_ms_per_step"] = prof;
+      j["profile_cpu_ms_per_step"] = cpu;
+    }
     std::cout << j.dump(2) << "\n";
     return;
   }
   std::cout << "bench train: " << m.to_string() << " B=" << a.cfg.batch << ", " << fmt(static_cast<double>(r.params), 4)
             << " params, " << r.threads << " threads, " << a.cfg.steps << " timed steps after " << a.cfg.warmup
-            << " warmup\n"
+            << " warmup, " << kernels::cpu::precision_name(a.cfg.precision) << " matmuls (" << r.matmul_backend
+            << ")\n"
             << "  step (fwd+bwd+AdamW): median " << fmt(r.median_ms, 4) << " ms, min " << fmt(r.min_ms, 4)
             << " ms  [forward " << fmt(r.forward_ms, 3) << ", backward " << fmt(r.backward_ms, 3) << ", AdamW "
             << fmt(r.optimizer_ms, 3) << "]\n"
             << "  tokens/s: " << fmt(r.tokens_per_s, 4) << " (best step " << fmt(r.tokens_per_s_best, 4) << ")\n"
             << "  model FLOP/s (Chinchilla App. F, 3x forward = " << fmt(r.flops_per_token, 4)
             << " FLOPs/token): " << fmt(r.gflops, 4) << " GFLOP/s (best " << fmt(r.gflops_best, 4) << ")\n"
-            << "  sgemm peak (" << r.peak.threads << " concurrent single-threaded " << r.peak.n << "^3 fp32 sgemm, best of "
-            << r.peak.reps << "): " << fmt(r.peak.gflops, 4) << " GFLOP/s -> " << fmt(100 * r.peak_fraction, 3)
+            << "  fp32 GEMM peak (" << r.peak.threads << " concurrent single-threaded " << r.peak.n
+            << "^3, best of " << r.peak.reps << "; OpenBLAS " << fmt(r.peak.gflops_openblas, 4) << ", own "
+            << fmt(r.peak.gflops_own, 4) << "): " << fmt(r.peak.gflops, 4) << " GFLOP/s -> " << fmt(100 * r.peak_fraction, 3)
             << "% of peak (best step " << fmt(100 * r.peak_fraction_best, 3) << "%)\n";
+  if (a.cfg.profile) {
+    double total = 0, total_cpu = 0;
+    for (const auto& e : r.profile_ms) total += e.second;
+    for (double x : r.profile_cpu_ms) total_cpu += x;
+    std::cout << "  profile per timed step: wall ms (share) | process CPU ms, all threads (share)\n";
+    for (std::size_t i = 0; i < r.profile_ms.size(); ++i) {
+      const auto& [name, ms] = r.profile_ms[i];
+      const double c = r.profile_cpu_ms[i];
+      std::cout << "    " << name << std::string(name.size() < 22 ? 22 - name.size() : 1, ' ') << fmt(ms, 4) << " ("
+                << fmt(total > 0 ? 100 * ms / total : 0, 3) << "%) | " << fmt(c, 4) << " ("
+                << fmt(total_cpu > 0 ? 100 * c / total_cpu : 0, 3) << "%)\n";
+    }
+  }
 }
 
 }  // namespace
@@ -145,6 +179,9 @@ void register_bench(CLI::App& app) {
   tr->add_option("--warmup", c.warmup, "untimed steps first")->capture_default_str();
   tr->add_option("--peak-n", c.peak_n, "size of the square sgemm for the peak")->capture_default_str();
   tr->add_option("--seed", c.seed, "init and batch seed")->capture_default_str();
+  tr->add_option("--precision", t->precision, "matmul precision: fp32, or bf16 (AVX512-BF16, fp32 master weights)")
+      ->capture_default_str();
+  tr->add_flag("--profile", c.profile, "time every kernel call and print the per-kernel breakdown");
   tr->add_flag("--json", t->json, "print JSON");
   tr->callback([t] { run_bench_train(*t); });
 }

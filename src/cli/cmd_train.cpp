@@ -11,7 +11,7 @@ namespace {
 
 struct TrainArgs {
   run::RunSpec spec;
-  std::string out, schedule = "cosine", cooldown_shape = "1-sqrt";
+  std::string out, schedule = "cosine", cooldown_shape = "1-sqrt", precision = "fp32";
   double batch_tokens = 0, final_lr_frac = -1;
   bool quiet = false;
 };
@@ -21,6 +21,8 @@ void run_train(TrainArgs& a) {
   try {
     a.spec.schedule.kind = train::parse_schedule_kind(a.schedule);
     a.spec.schedule.cooldown_shape = train::parse_cooldown_shape(a.cooldown_shape);
+    a.spec.precision = kernels::cpu::parse_precision(a.precision);
+    kernels::cpu::require_precision(a.spec.precision);
   } catch (const std::exception& e) {
     throw UsageError(e.what());
   }
@@ -96,6 +98,8 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", s.seed, "weights and data order")->capture_default_str();
   cmd->add_option("--threads", s.threads, "threads (default: all cores)");
+  cmd->add_option("--precision", a->precision, "matmul precision: fp32 | bf16 (AVX512-BF16; fp32 master weights)")
+      ->capture_default_str();
   cmd->add_option("--corpus", s.corpus, "text file or directory; default: the King James Bible")->capture_default_str();
   cmd->add_option("--cache", s.cache_dir, "where tokenized corpora are kept");
   cmd->add_flag("-q,--quiet", a->quiet, "no progress, no summary");

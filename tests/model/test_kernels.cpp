@@ -270,6 +270,25 @@ TEST(Kernels, CausalAttention) {
             kBwdTol);
 }
 
+TEST(Kernels, CausalAttentionAcrossTiles) {
+  // T and the head size past the AVX-512 path's 8-row and 32-column tiles (T = 35, hs = 20 and
+  // 40 columns of dV/dQ/dK rows per head pair), so partial tiles and causal trims are covered.
+  const int B = 1, T = 35, C = 40, NH = 2;
+  const FVec qkv = randn(B * T * 3 * C, 21, 1.2);
+  FVec out(B * T * C), att(B * NH * T * T);
+  k::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH);
+  EXPECT_LT(rel_err(out, ref_attention(to_d(qkv), B, T, C, NH)), kFwdTol);
+  for (int bh = 0; bh < B * NH; ++bh)
+    for (int t = 0; t < T; ++t)
+      for (int u = t + 1; u < T; ++u) ASSERT_EQ(att[(bh * T + t) * T + u], 0.0f);
+  const FVec w = randn(out.size(), 22);
+  FVec dqkv = prefilled(qkv.size());
+  k::attention_backward(dqkv.data(), w.data(), qkv.data(), att.data(), B, T, C, NH);
+  EXPECT_LT(rel_err(unfill(dqkv), numgrad([&](const Vec& v) { return dot(ref_attention(v, B, T, C, NH), to_d(w)); },
+                                          to_d(qkv))),
+            kBwdTol);
+}
+
 TEST(Kernels, Gelu) {
   const FVec x = randn(300, 14, 2.5);  // covers both tails, where tanh saturates
   FVec out(x.size());

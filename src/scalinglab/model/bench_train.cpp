@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "scalinglab/kernels/cpu/matmul.h"
 #include "scalinglab/model/gpt.h"
 #include "scalinglab/model/rng.h"
 #include "scalinglab/model/train_hooks.h"
@@ -46,7 +47,8 @@ SgemmPeakProbe::SgemmPeakProbe(int n, int threads) : n_(n), threads_(threads) {
     for (std::size_t i = 0; i < nn; ++i)
       a_[t][i] = static_cast<float>(g.uniform() - 0.5), b_[t][i] = static_cast<float>(g.uniform() - 0.5);
   }
-  run_once();  // untimed: page faults of C and OpenBLAS's buffer allocation
+  run_once();  // warm-up (page faults, buffers), not counted:
+  reps_ = 0, best_s_ = 1e300, best_own_s_ = 1e300;
 }
 
 double SgemmPeakProbe::run_once() {
@@ -60,6 +62,16 @@ double SgemmPeakProbe::run_once() {
   }
   const double s = ms_between(t0, Clock::now()) / 1e3;
   best_s_ = std::min(best_s_, s);
+  if (kernels::cpu::gemm_available(kernels::cpu::Precision::fp32)) {
+    const auto t1 = Clock::now();
+#pragma omp parallel num_threads(threads_)
+    {
+      const int t = omp_get_thread_num();  // inside a parallel region gemm runs on this thread only
+      kernels::cpu::gemm(n, n, n, {a_[t].data(), n, 1}, {b_[t].data(), n, 1}, c_[t].data(), n, nullptr, false,
+                         kernels::cpu::Precision::fp32);
+    }
+    best_own_s_ = std::min(best_own_s_, ms_between(t1, Clock::now()) / 1e3);
+  }
   ++reps_;
   return s;
 }
@@ -67,7 +79,11 @@ double SgemmPeakProbe::run_once() {
 SgemmPeak SgemmPeakProbe::result() const {
   SgemmPeak p;
   p.n = n_, p.threads = threads_, p.reps = reps_, p.best_s = best_s_;
-  p.gflops = reps_ ? threads_ * 2.0 * n_ * static_cast<double>(n_) * n_ / best_s_ / 1e9 : 0.0;
+  const double flop = threads_ * 2.0 * n_ * static_cast<double>(n_) * n_;
+  p.gflops_openblas = reps_ ? flop / best_s_ / 1e9 : 0.0;
+  p.gflops_own = reps_ && best_own_s_ < 1e300 ? flop / best_own_s_ / 1e9 : 0.0;
+  p.gflops = std::max(p.gflops_openblas, p.gflops_own);
+  p.best_s = p.gflops > 0 ? flop / p.gflops / 1e9 : 0.0;
   return p;
 }
 
@@ -87,6 +103,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
 
   const int B = cfg.batch, T = cfg.model.ctx;
   Gpt model(cfg.model, cfg.seed);
+  model.set_precision(cfg.precision);
   train::AdamW opt(param_table(model), model.params().size());  // default betas, wd 0.1 on matrices
   SplitMix64 g(cfg.seed * 7919 + 1);
   std::vector<std::int32_t> tok(static_cast<std::size_t>(B) * T), tgt(tok.size());
@@ -100,6 +117,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   // The peak is sampled between the timed steps (one probe after each, plus any extra reps at
   // the end) rather than in one block, so on a shared machine both numbers see the same load.
   SgemmPeakProbe probe(cfg.peak_n, threads);
+  model.set_profiling(cfg.profile);
   for (int s = 0; s < cfg.warmup + cfg.steps; ++s) {
     // Fresh random batches, drawn outside the timed region (data loading is not the engine).
     for (auto& x : tok) x = static_cast<std::int32_t>(g.next_u64() % static_cast<std::uint64_t>(cfg.model.vocab));
@@ -112,6 +130,7 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
     const auto t2 = Clock::now();
     opt.step(model.params().data(), model.grads().data(), cfg.lr);
     const auto t3 = Clock::now();
+    if (s + 1 == cfg.warmup) model.reset_profile();  // profile the timed steps only
     if (s < cfg.warmup) continue;
     r.step_ms.push_back(ms_between(t0, t3));
     fwd.push_back(ms_between(t0, t1));
@@ -128,6 +147,17 @@ TrainBenchResult bench_train(const TrainBenchConfig& cfg) {
   r.gflops = r.tokens_per_s * r.flops_per_token / 1e9;
   r.gflops_best = r.tokens_per_s_best * r.flops_per_token / 1e9;
   r.peak = probe.result();
+  r.matmul_backend = cfg.precision == kernels::cpu::Precision::bf16 ? "avx512-bf16" : kernels::cpu::matmul_backend();
+  if (cfg.profile) {
+    double upd_total = 0;
+    for (double x : upd) upd_total += x;
+    for (int k = 0; k < Gpt::kProfKinds; ++k) {
+      r.profile_ms.emplace_back(Gpt::prof_name(k), 1e3 * model.profile_seconds()[k] / cfg.steps);
+      r.profile_cpu_ms.push_back(1e3 * model.profile_cpu_seconds()[k] / cfg.steps);
+    }
+    r.profile_ms.emplace_back("optimizer.adamw", upd_total / cfg.steps);
+    r.profile_cpu_ms.push_back(upd_total / cfg.steps);
+  }
   if (r.peak.gflops > 0) {
     r.peak_fraction = r.gflops / r.peak.gflops;
     r.peak_fraction_best = r.gflops_best / r.peak.gflops;

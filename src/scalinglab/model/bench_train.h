@@ -4,7 +4,10 @@
 // be stated as a fraction of what the machine's BLAS delivers in the same run (same load, same
 // OPENBLAS_CORETYPE, same threads). Used by `scalinglab bench train` and bench/train_vs_torch.py.
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "scalinglab/kernels/cpu/gemm.h"
 
 #include "scalinglab/model/gpt_config.h"
 
@@ -12,15 +15,19 @@ namespace scalinglab::model {
 
 // Peak fp32 matmul throughput measured the way the model's kernels use BLAS: OpenBLAS
 // single-threaded, called concurrently from `threads` OpenMP threads, each on its own n×n×n
-// problem (kernels/cpu/matmul.cpp splits every matmul into such per-thread sgemm calls). This is
+// problem; and the same with our own fp32 GEMM (kernels/cpu/gemm.h) in each thread. The peak is
+// the faster of the two, so a model running on the faster kernel is never measured against
+// the slower one (kernels/cpu/matmul.cpp splits every matmul into such per-thread sgemm calls). This is
 // the fairest ceiling for the model: an OpenBLAS-threaded single sgemm would measure a threading
 // arrangement the model never uses (and on this shared 2-core box loses to it).
 struct SgemmPeak {
   int n = 0;        // square problem size
   int threads = 0;  // concurrent single-threaded sgemm calls
   int reps = 0;
-  double best_s = 0;   // wall time of the fastest repetition (all threads done)
-  double gflops = 0;   // threads · 2n³ / best_s / 1e9
+  double best_s = 0;   // wall time of the fastest repetition (all threads done), faster kernel
+  double gflops = 0;   // threads · 2n³ / best_s / 1e9: the better of the two below
+  double gflops_openblas = 0;  // cblas_sgemm (kernel chosen by OPENBLAS_CORETYPE)
+  double gflops_own = 0;       // kernels::cpu::gemm fp32 (0 where the CPU has no AVX-512)
 };
 SgemmPeak measure_sgemm_peak(int n, int threads, int reps);
 
@@ -32,7 +39,7 @@ class SgemmPeakProbe {
   SgemmPeak result() const;            // best over the timed repetitions so far
  private:
   int n_, threads_, reps_ = 0;
-  double best_s_ = 1e300;
+  double best_s_ = 1e300, best_own_s_ = 1e300;
   std::vector<std::vector<float>> a_, b_, c_;
 };
 
@@ -46,6 +53,8 @@ struct TrainBenchConfig {
   unsigned long long seed = 1;
   int peak_n = 1024;
   int peak_reps = 10;  // at least this many peak repetitions (one runs after every timed step)
+  kernels::cpu::Precision precision = kernels::cpu::Precision::fp32;  // matmul precision (Gpt::set_precision)
+  bool profile = false;  // per-kernel times (Gpt::set_profiling) over the timed steps
 };
 
 struct TrainBenchResult {
@@ -64,6 +73,11 @@ struct TrainBenchResult {
   SgemmPeak peak;
   double peak_fraction = 0;       // gflops / peak.gflops
   double peak_fraction_best = 0;  // gflops_best / peak.gflops
+  std::string matmul_backend;     // kernels::cpu::matmul_backend() ("avx512" or "openblas"; bf16 is always own)
+  // With cfg.profile: mean ms per step for each kernel kind (Gpt::prof_name), in kind order,
+  // plus "optimizer.adamw". Clock reads add a little to the step times of a profiled run.
+  std::vector<std::pair<std::string, double>> profile_ms;
+  std::vector<double> profile_cpu_ms;  // process CPU ms per step, same order (AdamW: wall)
 };
 
 // Builds the Gpt (GPT-2 init), runs `warmup` untimed steps then `steps` timed ones on fresh

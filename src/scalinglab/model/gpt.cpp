@@ -1,7 +1,10 @@
 #include "scalinglab/model/gpt.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <stdexcept>
 
@@ -23,6 +26,39 @@ Gpt::Gpt(const GptConfig& cfg, unsigned long long seed) : cfg_(cfg), layout_(cfg
   params_.assign(layout_.total(), 0.0f);
   grads_.assign(layout_.total(), 0.0f);
   init_gpt2(layout_, cfg_, params_.data(), seed);
+}
+
+void Gpt::set_precision(k::Precision p) {
+  k::require_precision(p);
+  precision_ = p;
+}
+
+const char* Gpt::prof_name(int kind) {
+  static const char* names[kProfKinds] = {
+      "forward.encoder",   "forward.layernorm", "forward.matmul",     "forward.attention", "forward.gelu",
+      "forward.residual",  "forward.softmax_ce", "backward.zero",     "backward.softmax_ce", "backward.matmul",
+      "backward.layernorm", "backward.attention", "backward.gelu",    "backward.residual", "backward.encoder"};
+  return kind >= 0 && kind < kProfKinds ? names[kind] : "?";
+}
+
+namespace {
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+}  // namespace
+
+template <class F>
+void Gpt::timed(ProfKind kind, F&& f) {
+  if (!profiling_) {
+    f();
+    return;
+  }
+  const double t0 = omp_get_wtime(), c0 = process_cpu_seconds();
+  f();
+  prof_s_[kind] += omp_get_wtime() - t0;
+  prof_cpu_s_[kind] += process_cpu_seconds() - c0;
 }
 
 std::span<float> Gpt::param(const std::string& name) {
@@ -111,7 +147,10 @@ float Gpt::forward(const std::int32_t* tokens, const std::int32_t* targets, int 
   const float* p = params_.data();
   const std::size_t sc = BT * C, s3 = 3 * sc, s4 = 4 * sc, satt = static_cast<std::size_t>(B) * NH * T * T;
 
-  k::encoder_forward(act(al_.encoded), tokens, p + layout_.wte(), cfg_.rope ? nullptr : p + layout_.wpe(), B, T, C);
+  const k::Precision pr = precision_;
+  timed(kFwdEncoder, [&] {
+    k::encoder_forward(act(al_.encoded), tokens, p + layout_.wte(), cfg_.rope ? nullptr : p + layout_.wpe(), B, T, C);
+  });
   const float* residual = act(al_.encoded);
   for (int l = 0; l < L; ++l) {
     const LayerOffsets& o = layout_.layer(l);
@@ -125,25 +164,34 @@ float Gpt::forward(const std::int32_t* tokens, const std::int32_t* targets, int 
     float* fch_gelu = act(al_.fch_gelu) + l * s4;
     float* fcproj = act(al_.fcproj) + l * sc;
     float* residual3 = act(al_.residual3) + l * sc;
-    k::layernorm_forward(ln1, act(al_.ln1_mean) + l * BT, act(al_.ln1_rstd) + l * BT, residual, p + o.ln1_w,
-                         p + o.ln1_b, N, C);
-    k::matmul_forward(qkv, ln1, p + o.qkv_w, p + o.qkv_b, N, C, 3 * C);
-    if (cfg_.rope) k::rope_forward(qkv, B, T, C, NH);
-    k::attention_forward(atty, act(al_.att) + l * satt, qkv, B, T, C, NH);
-    k::matmul_forward(attproj, atty, p + o.attn_proj_w, p + o.attn_proj_b, N, C, C);
-    k::residual_forward(residual2, residual, attproj, static_cast<long>(sc));
-    k::layernorm_forward(ln2, act(al_.ln2_mean) + l * BT, act(al_.ln2_rstd) + l * BT, residual2, p + o.ln2_w,
-                         p + o.ln2_b, N, C);
-    k::matmul_forward(fch, ln2, p + o.fc_w, p + o.fc_b, N, C, 4 * C);
-    k::gelu_forward(fch_gelu, fch, static_cast<long>(s4));
-    k::matmul_forward(fcproj, fch_gelu, p + o.fc_proj_w, p + o.fc_proj_b, N, 4 * C, C);
-    k::residual_forward(residual3, residual2, fcproj, static_cast<long>(sc));
+    timed(kFwdLayerNorm, [&] {
+      k::layernorm_forward(ln1, act(al_.ln1_mean) + l * BT, act(al_.ln1_rstd) + l * BT, residual, p + o.ln1_w,
+                           p + o.ln1_b, N, C);
+    });
+    timed(kFwdMatmul, [&] { k::matmul_forward(qkv, ln1, p + o.qkv_w, p + o.qkv_b, N, C, 3 * C, pr); });
+    timed(kFwdAttention, [&] {
+      if (cfg_.rope) k::rope_forward(qkv, B, T, C, NH);
+      k::attention_forward(atty, act(al_.att) + l * satt, qkv, B, T, C, NH);
+    });
+    timed(kFwdMatmul, [&] { k::matmul_forward(attproj, atty, p + o.attn_proj_w, p + o.attn_proj_b, N, C, C, pr); });
+    timed(kFwdResidual, [&] { k::residual_forward(residual2, residual, attproj, static_cast<long>(sc)); });
+    timed(kFwdLayerNorm, [&] {
+      k::layernorm_forward(ln2, act(al_.ln2_mean) + l * BT, act(al_.ln2_rstd) + l * BT, residual2, p + o.ln2_w,
+                           p + o.ln2_b, N, C);
+    });
+    timed(kFwdMatmul, [&] { k::matmul_forward(fch, ln2, p + o.fc_w, p + o.fc_b, N, C, 4 * C, pr); });
+    timed(kFwdGelu, [&] { k::gelu_forward(fch_gelu, fch, static_cast<long>(s4)); });
+    timed(kFwdMatmul, [&] { k::matmul_forward(fcproj, fch_gelu, p + o.fc_proj_w, p + o.fc_proj_b, N, 4 * C, C, pr); });
+    timed(kFwdResidual, [&] { k::residual_forward(residual3, residual2, fcproj, static_cast<long>(sc)); });
     residual = residual3;
   }
-  k::layernorm_forward(act(al_.lnf), act(al_.lnf_mean), act(al_.lnf_rstd), residual, p + layout_.lnf_w(),
-                       p + layout_.lnf_b(), N, C);
-  k::matmul_forward(act(al_.logits), act(al_.lnf), p + layout_.wte(), nullptr, N, C, V);
-  k::softmax_crossentropy_forward(act(al_.logits), act(al_.losses), act(al_.logits), targets, N, V);
+  timed(kFwdLayerNorm, [&] {
+    k::layernorm_forward(act(al_.lnf), act(al_.lnf_mean), act(al_.lnf_rstd), residual, p + layout_.lnf_w(),
+                         p + layout_.lnf_b(), N, C);
+  });
+  timed(kFwdMatmul, [&] { k::matmul_forward(act(al_.logits), act(al_.lnf), p + layout_.wte(), nullptr, N, C, V, pr); });
+  timed(kFwdSoftmaxCE,
+        [&] { k::softmax_crossentropy_forward(act(al_.logits), act(al_.losses), act(al_.logits), targets, N, V); });
   if (!targets) return std::numeric_limits<float>::quiet_NaN();
   // Summed serially in double: the mean must not depend on the thread count.
   double total = 0.0;
@@ -159,47 +207,78 @@ void Gpt::backward() {
   const float* p = params_.data();
   float* g = grads_.data();
   const std::size_t sc = BT * C, s3 = 3 * sc, s4 = 4 * sc, satt = static_cast<std::size_t>(B) * NH * T * T;
+  const k::Precision pr = precision_;
   // Activation gradients are scratch for this pass; every kernel accumulates, so start from 0.
-  std::fill(dacts_.begin(), dacts_.begin() + static_cast<std::ptrdiff_t>(al_.total), 0.0f);
+  timed(kBwdZero, [&] { std::fill(dacts_.begin(), dacts_.begin() + static_cast<std::ptrdiff_t>(al_.total), 0.0f); });
 
-  k::softmax_crossentropy_backward(dact(al_.logits), act(al_.logits), targets_.data(), 1.0f / static_cast<float>(BT),
-                                   N, V);
-  k::matmul_backward(dact(al_.lnf), g + layout_.wte(), nullptr, dact(al_.logits), act(al_.lnf), p + layout_.wte(), N,
-                     C, V);
+  timed(kBwdSoftmaxCE, [&] {
+    k::softmax_crossentropy_backward(dact(al_.logits), act(al_.logits), targets_.data(),
+                                     1.0f / static_cast<float>(BT), N, V);
+  });
+  timed(kBwdMatmul, [&] {
+    k::matmul_backward(dact(al_.lnf), g + layout_.wte(), nullptr, dact(al_.logits), act(al_.lnf), p + layout_.wte(), N,
+                       C, V, pr);
+  });
   const float* last = L > 0 ? act(al_.residual3) + (L - 1) * sc : act(al_.encoded);
   float* dlast = L > 0 ? dact(al_.residual3) + (L - 1) * sc : dact(al_.encoded);
-  k::layernorm_backward(dlast, g + layout_.lnf_w(), g + layout_.lnf_b(), dact(al_.lnf), last, p + layout_.lnf_w(),
-                        act(al_.lnf_mean), act(al_.lnf_rstd), N, C);
+  timed(kBwdLayerNorm, [&] {
+    k::layernorm_backward(dlast, g + layout_.lnf_w(), g + layout_.lnf_b(), dact(al_.lnf), last, p + layout_.lnf_w(),
+                          act(al_.lnf_mean), act(al_.lnf_rstd), N, C);
+  });
   for (int l = L - 1; l >= 0; --l) {
     const LayerOffsets& o = layout_.layer(l);
     const float* residual = l == 0 ? act(al_.encoded) : act(al_.residual3) + (l - 1) * sc;
     float* dresidual = l == 0 ? dact(al_.encoded) : dact(al_.residual3) + (l - 1) * sc;
     const std::size_t bt_off = l * BT;
     // residual3 = residual2 + fcproj
-    k::residual_backward(dact(al_.residual2) + l * sc, dact(al_.fcproj) + l * sc, dact(al_.residual3) + l * sc,
-                         static_cast<long>(sc));
-    k::matmul_backward(dact(al_.fch_gelu) + l * s4, g + o.fc_proj_w, g + o.fc_proj_b, dact(al_.fcproj) + l * sc,
-                       act(al_.fch_gelu) + l * s4, p + o.fc_proj_w, N, 4 * C, C);
-    k::gelu_backward(dact(al_.fch) + l * s4, act(al_.fch) + l * s4, dact(al_.fch_gelu) + l * s4, static_cast<long>(s4));
-    k::matmul_backward(dact(al_.ln2) + l * sc, g + o.fc_w, g + o.fc_b, dact(al_.fch) + l * s4, act(al_.ln2) + l * sc,
-                       p + o.fc_w, N, C, 4 * C);
-    k::layernorm_backward(dact(al_.residual2) + l * sc, g + o.ln2_w, g + o.ln2_b, dact(al_.ln2) + l * sc,
-                          act(al_.residual2) + l * sc, p + o.ln2_w, act(al_.ln2_mean) + bt_off,
-                          act(al_.ln2_rstd) + bt_off, N, C);
+    timed(kBwdResidual, [&] {
+      k::residual_backward(dact(al_.residual2) + l * sc, dact(al_.fcproj) + l * sc, dact(al_.residual3) + l * sc,
+                           static_cast<long>(sc));
+    });
+    timed(kBwdMatmul, [&] {
+      k::matmul_backward(dact(al_.fch_gelu) + l * s4, g + o.fc_proj_w, g + o.fc_proj_b, dact(al_.fcproj) + l * sc,
+                         act(al_.fch_gelu) + l * s4, p + o.fc_proj_w, N, 4 * C, C, pr);
+    });
+    timed(kBwdGelu, [&] {
+      k::gelu_backward(dact(al_.fch) + l * s4, act(al_.fch) + l * s4, dact(al_.fch_gelu) + l * s4,
+                       static_cast<long>(s4));
+    });
+    timed(kBwdMatmul, [&] {
+      k::matmul_backward(dact(al_.ln2) + l * sc, g + o.fc_w, g + o.fc_b, dact(al_.fch) + l * s4, act(al_.ln2) + l * sc,
+                         p + o.fc_w, N, C, 4 * C, pr);
+    });
+    timed(kBwdLayerNorm, [&] {
+      k::layernorm_backward(dact(al_.residual2) + l * sc, g + o.ln2_w, g + o.ln2_b, dact(al_.ln2) + l * sc,
+                            act(al_.residual2) + l * sc, p + o.ln2_w, act(al_.ln2_mean) + bt_off,
+                            act(al_.ln2_rstd) + bt_off, N, C);
+    });
     // residual2 = residual + attproj
-    k::residual_backward(dresidual, dact(al_.attproj) + l * sc, dact(al_.residual2) + l * sc, static_cast<long>(sc));
-    k::matmul_backward(dact(al_.atty) + l * sc, g + o.attn_proj_w, g + o.attn_proj_b, dact(al_.attproj) + l * sc,
-                       act(al_.atty) + l * sc, p + o.attn_proj_w, N, C, C);
+    timed(kBwdResidual, [&] {
+      k::residual_backward(dresidual, dact(al_.attproj) + l * sc, dact(al_.residual2) + l * sc, static_cast<long>(sc));
+    });
+    timed(kBwdMatmul, [&] {
+      k::matmul_backward(dact(al_.atty) + l * sc, g + o.attn_proj_w, g + o.attn_proj_b, dact(al_.attproj) + l * sc,
+                         act(al_.atty) + l * sc, p + o.attn_proj_w, N, C, C, pr);
+    });
     float* dqkv = dact(al_.qkv) + l * s3;
-    k::attention_backward(dqkv, dact(al_.atty) + l * sc, act(al_.qkv) + l * s3, act(al_.att) + l * satt, B, T, C, NH);
-    if (cfg_.rope) k::rope_backward(dqkv, B, T, C, NH);
-    k::matmul_backward(dact(al_.ln1) + l * sc, g + o.qkv_w, g + o.qkv_b, dqkv, act(al_.ln1) + l * sc, p + o.qkv_w, N,
-                       C, 3 * C);
-    k::layernorm_backward(dresidual, g + o.ln1_w, g + o.ln1_b, dact(al_.ln1) + l * sc, residual, p + o.ln1_w,
-                          act(al_.ln1_mean) + bt_off, act(al_.ln1_rstd) + bt_off, N, C);
+    timed(kBwdAttention, [&] {
+      k::attention_backward(dqkv, dact(al_.atty) + l * sc, act(al_.qkv) + l * s3, act(al_.att) + l * satt, B, T, C,
+                            NH);
+      if (cfg_.rope) k::rope_backward(dqkv, B, T, C, NH);
+    });
+    timed(kBwdMatmul, [&] {
+      k::matmul_backward(dact(al_.ln1) + l * sc, g + o.qkv_w, g + o.qkv_b, dqkv, act(al_.ln1) + l * sc, p + o.qkv_w, N,
+                         C, 3 * C, pr);
+    });
+    timed(kBwdLayerNorm, [&] {
+      k::layernorm_backward(dresidual, g + o.ln1_w, g + o.ln1_b, dact(al_.ln1) + l * sc, residual, p + o.ln1_w,
+                            act(al_.ln1_mean) + bt_off, act(al_.ln1_rstd) + bt_off, N, C);
+    });
   }
-  k::encoder_backward(g + layout_.wte(), cfg_.rope ? nullptr : g + layout_.wpe(), dact(al_.encoded), tokens_.data(), B,
-                      T, C);
+  timed(kBwdEncoder, [&] {
+    k::encoder_backward(g + layout_.wte(), cfg_.rope ? nullptr : g + layout_.wpe(), dact(al_.encoded), tokens_.data(),
+                        B, T, C);
+  });
 }
 
 void Gpt::zero_grad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }

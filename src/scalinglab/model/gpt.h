@@ -6,11 +6,13 @@
 //   loss = mean over (b,t) of cross-entropy(logits, targets)
 // The class owns the parameter, gradient and activation buffers and sequences the kernels; the
 // kernels themselves (scalinglab/kernels/cpu) know nothing about the model.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "scalinglab/kernels/cpu/gemm.h"
 #include "scalinglab/model/gpt_config.h"
 #include "scalinglab/model/param_layout.h"
 
@@ -50,6 +52,28 @@ class Gpt {
   void save_weights(const std::string& path) const;
   void load_weights(const std::string& path);
 
+  // Matmul precision (kernels/cpu/gemm.h). fp32 (default) everywhere; bf16 rounds the inputs
+  // of every linear layer (weights, activations, and in backward the gradients) to bfloat16 and
+  // accumulates in fp32. Parameters, gradients, optimizer state, LayerNorm, softmax, attention
+  // and the loss stay fp32 (mixed precision with fp32 master weights, Micikevicius et al. 2018).
+  // Throws std::runtime_error if the CPU lacks AVX512-BF16.
+  void set_precision(kernels::cpu::Precision p);
+  kernels::cpu::Precision precision() const { return precision_; }
+
+  // Per-kernel wall time and process CPU time (all threads), accumulated over forward() /
+  // backward() calls while enabled (off by default; two clock reads per kernel call when on).
+  // On a shared machine the CPU time is the steadier figure: it does not count time the
+  // process spent preempted. Names are "<phase>.<kernel>".
+  enum ProfKind {
+    kFwdEncoder, kFwdLayerNorm, kFwdMatmul, kFwdAttention, kFwdGelu, kFwdResidual, kFwdSoftmaxCE,
+    kBwdZero, kBwdSoftmaxCE, kBwdMatmul, kBwdLayerNorm, kBwdAttention, kBwdGelu, kBwdResidual, kBwdEncoder, kProfKinds
+  };
+  static const char* prof_name(int kind);
+  void set_profiling(bool on) { profiling_ = on; }
+  void reset_profile() { prof_s_.fill(0.0), prof_cpu_s_.fill(0.0); }
+  const std::array<double, kProfKinds>& profile_seconds() const { return prof_s_; }
+  const std::array<double, kProfKinds>& profile_cpu_seconds() const { return prof_cpu_s_; }
+
  private:
   // Offsets (in floats) of each activation inside one buffer, computed for a given B·T.
   struct ActLayout {
@@ -69,6 +93,11 @@ class Gpt {
   int B_ = 0, T_ = 0, capacity_bt_ = 0;
   std::vector<std::int32_t> tokens_, targets_;
   bool have_targets_ = false;
+  kernels::cpu::Precision precision_ = kernels::cpu::Precision::fp32;
+  bool profiling_ = false;
+  std::array<double, kProfKinds> prof_s_{}, prof_cpu_s_{};
+  template <class F>
+  void timed(ProfKind kind, F&& f);
 };
 
 }  // namespace scalinglab::model

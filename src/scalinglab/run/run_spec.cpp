@@ -40,7 +40,7 @@ std::string default_cache_dir() {
 
 nlohmann::json to_json(const RunSpec& s) {
   auto sched = s.resolved_schedule();
-  return {{"model",
+  nlohmann::json j = {{"model",
            {{"vocab", s.model.vocab},
             {"ctx", s.model.ctx},
             {"d_model", s.model.d_model},
@@ -76,6 +76,8 @@ nlohmann::json to_json(const RunSpec& s) {
                           {"spike_factor", s.divergence.spike_factor},
                           {"spike_min_increase", s.divergence.spike_min_increase},
                           {"spike_after_steps", s.divergence.spike_after_steps}}}};
+  if (s.precision != kernels::cpu::Precision::fp32) j["precision"] = kernels::cpu::precision_name(s.precision);
+  return j;
 }
 
 RunSpec spec_from_json(const nlohmann::json& j) {
@@ -103,6 +105,11 @@ RunSpec spec_from_json(const nlohmann::json& j) {
     s.seed = j.value("seed", uint64_t{1});
     s.threads = j.value("threads", 0);
     s.corpus = j.value("corpus", std::string("kjv"));
+    try {
+      s.precision = kernels::cpu::parse_precision(j.value("precision", std::string("fp32")));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("run config: field 'precision': ") + e.what());
+    }
     if (j.contains("divergence")) {
       const auto& d = j["divergence"];
       s.divergence.max_nonfinite_steps = d.value("max_nonfinite_steps", uint64_t{0});

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "scalinglab/kernels/cpu/gemm.h"
 #include "scalinglab/model/gpt_config.h"
 #include "scalinglab/train/adamw.h"
 #include "scalinglab/train/schedule.h"
@@ -27,6 +28,9 @@ struct RunSpec {
   uint64_t checkpoint_every = 0;  // steps; 0: at the end and on Ctrl-C only
   uint64_t seed = 1;              // weights and data order
   int threads = 0;                // OpenMP threads; 0: all cores
+  // Matmul precision (model::Gpt::set_precision): fp32, or bf16 with fp32 master weights. In
+  // JSON only when not fp32, so config.json of earlier fp32 runs still matches on resume.
+  kernels::cpu::Precision precision = kernels::cpu::Precision::fp32;
   std::string corpus = "kjv";     // text file, directory of text, or the default corpus
   std::string cache_dir;          // tokenized corpora; empty: $XDG_CACHE_HOME/scalinglab or ~/.cache/scalinglab
   train::DivergenceConfig divergence;

@@ -35,6 +35,7 @@ nlohmann::json to_json(const RunOutcome& o) {
 RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::ProgressMode progress,
                      const std::function<bool()>& stop) {
   spec.validate();
+  kernels::cpu::require_precision(spec.precision);  // bf16 on a CPU without it: fail before any output
   const std::string cache = spec.cache_dir.empty() ? default_cache_dir() : spec.cache_dir;
   data::Corpus corpus = data::Corpus::build_or_open(spec.corpus, cache);
   if (spec.threads > 0) omp_set_num_threads(spec.threads);
@@ -60,6 +61,7 @@ RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::Prog
   }
 
   model::Gpt gpt(spec.model, spec.seed);
+  gpt.set_precision(spec.precision);
   std::vector<float> params(gpt.params().begin(), gpt.params().end());
   train::TrainerConfig tc;
   tc.batch_size = spec.batch;

@@ -3,6 +3,8 @@
 #include <cblas.h>
 
 #include <cstddef>
+#include <cstdlib>
+#include <cstring>
 
 // Declared here rather than taken from cblas.h: /usr/include's cblas.h may be the netlib one
 // (Debian alternatives), while we always link OpenBLAS itself (pkg-config openblas).
@@ -31,9 +33,35 @@ constexpr int kOutBlock = 32;   // rows of dweight (output features) per sgemm c
 
 int blocks(int n, int block) { return (n + block - 1) / block; }
 
+bool force_openblas() {
+  static const bool forced = [] {
+    const char* e = std::getenv("SCALINGLAB_MATMUL");
+    return e && std::strcmp(e, "openblas") == 0;
+  }();
+  return forced;
+}
+
+// Own kernels for bf16 always (OpenBLAS 0.3.21's sbgemm is not used), and for fp32 whenever the
+// CPU has AVX-512 unless overridden.
+bool use_own(Precision p) {
+  if (p == Precision::bf16) {
+    require_precision(p);
+    return true;
+  }
+  return !force_openblas() && gemm_available(Precision::fp32);
+}
+
 }  // namespace
 
-void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC) {
+const char* matmul_backend() { return !force_openblas() && gemm_available(Precision::fp32) ? "avx512" : "openblas"; }
+
+void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC,
+                    Precision p) {
+  if (use_own(p)) {
+    // out[n,o] = Σ_c inp[n,c]·W[o,c]: A = inp (row-major), B(c,o) = W[o,c].
+    gemm(N, OC, C, {inp, C, 1}, {weight, 1, C}, out, OC, bias, false, p);
+    return;
+  }
   use_single_threaded_blas();
 #pragma omp parallel for schedule(static)
   for (int rb = 0; rb < blocks(N, kRowBlock); ++rb) {
@@ -52,9 +80,15 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
 }
 
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight,
-                     int N, int C, int OC) {
-  use_single_threaded_blas();
-  if (dinp) {
+                     int N, int C, int OC, Precision p) {
+  if (use_own(p)) {
+    // dinp[n,c] += Σ_o dout[n,o]·W[o,c]; dweight[o,c] += Σ_n dout[n,o]·inp[n,c].
+    if (dinp) gemm(N, C, OC, {dout, OC, 1}, {weight, C, 1}, dinp, C, nullptr, true, p);
+    if (dweight) gemm(OC, C, N, {dout, 1, OC}, {inp, C, 1}, dweight, C, nullptr, true, p);
+  } else {
+    use_single_threaded_blas();
+  }
+  if (dinp && !use_own(p)) {
 #pragma omp parallel for schedule(static)
     for (int rb = 0; rb < blocks(N, kRowBlock); ++rb) {
       const int n0 = rb * kRowBlock, rows = n0 + kRowBlock <= N ? kRowBlock : N - n0;
@@ -62,7 +96,7 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
                   OC, weight, C, 1.0f, dinp + static_cast<std::size_t>(n0) * C, C);
     }
   }
-  if (dweight) {
+  if (dweight && !use_own(p)) {
     // dweight sums over all N rows; splitting over output features instead keeps each sum in
     // one call (no cross-thread reduction).
 #pragma omp parallel for schedule(static)

@@ -1,14 +1,23 @@
 #pragma once
 // Fully connected layer in torch.nn.Linear's layout: out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC]
-// (bias may be null, e.g. the tied output head). Backed by OpenBLAS sgemm.
+// (bias may be null, e.g. the tied output head). Runs on our own blocked kernels (gemm.h) when
+// the CPU has AVX-512, else on OpenBLAS sgemm (fp32 only); matmul_backend() says which.
+// Precision::bf16 rounds both operands to bfloat16 and accumulates in fp32 (gemm.h); it throws
+// std::runtime_error on a CPU without AVX512-BF16.
+#include "scalinglab/kernels/cpu/gemm.h"
 
 namespace scalinglab::kernels::cpu {
 
-void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC);
+// "avx512" (own kernels) or "openblas". The environment variable SCALINGLAB_MATMUL=openblas
+// forces OpenBLAS for fp32 (for A/B benchmarks; read once).
+const char* matmul_backend();
+
+void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC,
+                    Precision p = Precision::fp32);
 // dinp [N,C] += dout·weight; dweight [OC,C] += doutᵀ·inp; dbias [OC] += Σ_n dout. Any of
 // dinp / dweight / dbias may be null to skip it.
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight,
-                     int N, int C, int OC);
+                     int N, int C, int OC, Precision p = Precision::fp32);
 
 // Hand-written forward (OpenMP over rows, register-blocked, vectorised over C) kept as the
 // measured alternative to sgemm for small shapes and as an independent check in the tests.
