@@ -1,5 +1,8 @@
 // scalinglab: the thin command line over the library. Each subcommand lives in its own file
 // (cmd_<name>.cpp) and registers itself here; all real work happens in src/scalinglab/.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -7,6 +10,15 @@
 #include "scalinglab/io/input_error.h"
 
 int main(int argc, char** argv) {
+  // Idle OpenMP threads sleep instead of spinning unless the user says otherwise: a spinning
+  // thread that shares its core with another process (a second sweep worker, a build) stalls every
+  // barrier of the training step, several times slower than sleeping (measured in docs/PERFORMANCE.md).
+  // libgomp reads it when the library loads, before main, so the process re-executes itself once
+  // with it set (same pid; if exec fails, it simply goes on spinning).
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);
+  }
   CLI::App app{"scalinglab: neural scaling laws of language models — train pilots, fit laws, plan, report"};
   app.set_version_flag("--version", SCALINGLAB_VERSION);
   app.require_subcommand(1);

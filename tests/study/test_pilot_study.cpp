@@ -60,8 +60,16 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
     ASSERT_TRUE(e["value"].is_number()) << p;
     ASSERT_EQ(e["ci95"].size(), 2u) << p;
   }
-  EXPECT_TRUE(s["fits"]["approach2"]["a"]["value"].is_number());
   EXPECT_TRUE(s["fits"].contains("kaplan_nd"));
+  // Approaches 1 and 2 need bracketed optima, which three tiny sizes per budget may not give; when
+  // one is missing, the summary says why.
+  for (const char* a : {"approach1", "approach2"}) {
+    if (s["fits"].contains(a)) {
+      EXPECT_TRUE(s["fits"][a]["a"]["value"].is_number()) << a;
+    } else {
+      EXPECT_FALSE(s["warnings"].empty()) << a;
+    }
+  }
   // The held-out run: 4x the largest compute, predicted before training, then compared.
   const auto& h = s["heldout"];
   ASSERT_TRUE(h.is_object()) << s.dump(2);
@@ -75,6 +83,11 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
   EXPECT_GT(h["ci95"][1].get<double>(), predicted);
   EXPECT_EQ(h["inside_ci95"].get<bool>(), actual >= h["ci95"][0].get<double>() && actual <= h["ci95"][1].get<double>());
   EXPECT_GT(s["wall_s"].get<double>(), 0);
+  // Kaplan's L(N, D) predicted the same run, for comparison.
+  ASSERT_EQ(h["other_laws"].size(), 1u);
+  EXPECT_EQ(h["other_laws"][0]["law"], "kaplan-nd");
+  EXPECT_NEAR(h["other_laws"][0]["rel_error"].get<double>(),
+              (h["other_laws"][0]["predicted_loss"].get<double>() - actual) / actual, 1e-12);
   // The held-out run trained where the store says, and the store holds its prediction.
   {
     auto st = store::RunStore::open((out / "store.db").string(), {store::OpenMode::kReadOnly});
@@ -84,7 +97,7 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
     EXPECT_TRUE(fs::exists(fs::path((*v)["run_dir"].get<std::string>()) / "result.json"));
   }
   const std::string html = scalinglab::io::read_file((out / "report.html").string());
-  for (const char* needle : {"id=\"plot-n-opt\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 2"})
+  for (const char* needle : {"id=\"plot-loss-tokens\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 3", "kaplan-nd (comparison)"})
     EXPECT_NE(html.find(needle), std::string::npos) << needle;
 
   // Again: everything is done, so nothing trains and the numbers are those already recorded.

@@ -201,6 +201,11 @@ nlohmann::json summary_json(const SweepAnalysis& a) {
                     {"actual_loss", v.actual},
                     {"rel_error", v.rel_error},
                     {"inside_ci95", v.inside_pi95}};
+    // The same run as predicted by other laws fitted to the same runs (comparison only).
+    nlohmann::json alt = nlohmann::json::array();
+    for (const auto& x : v.alternatives)
+      alt.push_back({{"law", x.law}, {"predicted_loss", x.predicted}, {"ci95", {x.pi95.lo, x.pi95.hi}}, {"rel_error", x.rel_error}});
+    j["heldout"]["other_laws"] = alt;
   } else {
     j["heldout"] = nullptr;
   }

@@ -13,7 +13,11 @@
 namespace scalinglab::sweep {
 
 nlohmann::json to_json(const ValidationResult& v) {
+  nlohmann::json alternatives = nlohmann::json::array();
+  for (const auto& a : v.alternatives)
+    alternatives.push_back({{"law", a.law}, {"predicted_loss", a.predicted}, {"pi95", {a.pi95.lo, a.pi95.hi}}, {"rel_error", a.rel_error}});
   return {{"key", v.key},
+          {"alternatives", alternatives},
           {"run_dir", v.run_dir},
           {"compute", v.compute},
           {"N", v.n},
@@ -53,6 +57,16 @@ ValidationResult validation_from_json(const nlohmann::json& j) {
   v.rel_error = num("rel_error");
   v.inside_pi95 = j.value("inside_pi95", false);
   v.status = j.value("status", "");
+  if (j.contains("alternatives") && j["alternatives"].is_array())
+    for (const auto& a : j["alternatives"]) {
+      AlternativePrediction p;
+      p.law = a.value("law", "");
+      p.predicted = a.contains("predicted_loss") && a["predicted_loss"].is_number() ? a["predicted_loss"].get<double>() : NAN;
+      if (a.contains("pi95") && a["pi95"].is_array() && a["pi95"].size() == 2 && a["pi95"][0].is_number() && a["pi95"][1].is_number())
+        p.pi95 = {a["pi95"][0].get<double>(), a["pi95"][1].get<double>()};
+      p.rel_error = a.contains("rel_error") && a["rel_error"].is_number() ? a["rel_error"].get<double>() : NAN;
+      v.alternatives.push_back(p);
+    }
   return v;
 }
 
@@ -106,6 +120,12 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   fit::FitReport pred = fit::fit(*law, data, fo);
   v.predicted = pred.at_points[0].loss;
   v.pi95 = pred.at_points[0].pi95;
+  try {
+    fit::FitReport k = fit::fit(*fit::make_law("kaplan-nd"), data, fo);
+    v.alternatives.push_back({"kaplan-nd", k.at_points[0].loss.value, k.at_points[0].pi95, NAN});
+  } catch (const std::exception&) {
+    // A comparison only: the validation stands without it.
+  }
 
   char key[96];
   std::snprintf(key, sizeof key, "heldout-C%.1e-N%.2e", v.compute, v.n);
@@ -124,6 +144,7 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   v.actual = out.eval_loss;
   v.rel_error = (v.predicted.value - v.actual) / v.actual;
   v.inside_pi95 = v.pi95.contains(v.actual);
+  for (auto& a : v.alternatives) a.rel_error = (a.predicted - v.actual) / v.actual;
   record();
   io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
   return v;

@@ -4,6 +4,7 @@
 // that run, and compare. This is the honest test of a scaling law — extrapolation to a run the fit
 // has not seen — and what the Chinchilla and GPT-4 reports did before their large runs.
 #include <string>
+#include <vector>
 
 #include "scalinglab/fit/estimate.h"
 #include "scalinglab/fit/fitter.h"
@@ -19,6 +20,15 @@ struct ValidationOptions {
   std::string cache_dir;
 };
 
+// Another law's prediction of the same held-out run, made at the same time (a comparison of forms:
+// the decision uses approach 3's Chinchilla law).
+struct AlternativePrediction {
+  std::string law;
+  double predicted = 0;
+  fit::Interval pi95;
+  double rel_error = 0;  // filled once the run is trained
+};
+
 struct ValidationResult {
   std::string key, run_dir;
   double compute = 0, n = 0, d = 0;   // of the trained run (N from the family rule nearest N_opt)
@@ -28,6 +38,7 @@ struct ValidationResult {
   double actual = 0, rel_error = 0;   // (predicted − actual)/actual
   bool inside_pi95 = false;
   std::string status;                 // of the held-out run: done | diverged | interrupted
+  std::vector<AlternativePrediction> alternatives;  // Kaplan et al. 2020's L(N, D), on the same runs
 };
 
 nlohmann::json to_json(const ValidationResult& v);
