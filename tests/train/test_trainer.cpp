@@ -299,3 +299,19 @@ TEST(Trainer, FinalEvaluationUsesItsOwnWindowCount) {
   EXPECT_NE(ea.front(), eb.front());  // the intermediate evaluation saw other windows
   EXPECT_EQ(ea.back(), eb.back());
 }
+
+TEST(Trainer, ResumedFromTheLastStepReportsTheSameFinalLosses) {
+  // A worker killed after the last checkpoint but before recording the result resumes with no step
+  // left to run: the final losses must still be those of the finished run.
+  TempDir d;
+  std::ofstream(d.path / "text.txt") << structured_text(200000);
+  auto corpus = data::Corpus::build_or_open((d.path / "text.txt").string(), (d.path / "cache").string());
+  std::vector<float> p1(kV * kV + kV, 0.0f), p2 = p1;
+  auto first = Trainer(config(d.path / "run", 30), corpus, kTable, p1, hooks()).run([] { return false; });
+  auto again = Trainer(config(d.path / "run", 30), corpus, kTable, p2, hooks()).run([] { return false; });
+  EXPECT_EQ(again.resumed_from, 30u);
+  ASSERT_TRUE(first.final_eval_loss && again.final_eval_loss);
+  EXPECT_EQ(*again.final_eval_loss, *first.final_eval_loss);
+  EXPECT_EQ(again.last_train_loss, first.last_train_loss);
+  EXPECT_EQ(p2, p1);
+}

@@ -180,6 +180,14 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       break;
     }
   }
+  // Resumed from the checkpoint of the last step (killed after saving it, before the caller recorded
+  // the result): no step ran, so the final numbers come from the checkpoint — the evaluation is
+  // repeated on the same weights (bit-identical) and the last train loss is read back from the log.
+  if (total > 0 && res.resumed_from == total && !res.stopped && !res.diverged) {
+    res.final_eval_loss = evaluate(cfg_.final_eval_windows > 0 ? cfg_.final_eval_windows : cfg_.eval_windows);
+    auto rows = read_metrics(metrics_path());
+    if (!rows.empty() && rows.back().step == total) res.last_train_loss = rows.back().train_loss;
+  }
   progress.finish();
   return res;
 }
