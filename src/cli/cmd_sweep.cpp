@@ -51,18 +51,29 @@ void run_plan(const SweepPlanArgs& a) {
   }
   if (a.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : runs)
-      out.push_back({{"key", r.key}, {"N", r.n}, {"D", r.d}, {"C", r.c}, {"budget", r.budget}, {"spec", run::to_json(r.spec)}});
-    std::cout << nlohmann::json{{"sweep", sweep::to_json(spec)}, {"runs", out}}.dump(2) << "\n";
+    for (const auto& r : runs) {
+      out.push_back({{"key", r.key}, {"N", r.n}, {"D", r.d}, {"C", r.c}, {"budget", r.budget}, {"D_trained", r.d_trained},
+                     {"spec", run::to_json(r.spec)}});
+      if (r.wsd) out.back()["wsd"] = {{"trunk", r.wsd->trunk_key}, {"branch_step", r.wsd->branch_step},
+                                      {"cooldown_steps", r.spec.steps() - r.wsd->branch_step}};
+    }
+    const sweep::PlanCompute pc = sweep::plan_compute(runs);
+    std::cout << nlohmann::json{{"sweep", sweep::to_json(spec)},
+                                {"runs", out},
+                                {"compute", {{"independent", pc.independent}, {"trained", pc.trained}, {"trunks", pc.trunks}}}}
+                     .dump(2)
+              << "\n";
     return;
   }
   double total_c = 0, total_tokens = 0;
   std::map<int64_t, int> sizes;
-  std::cout << pad("key", 26) << pad("shape (d, L, H)", 18) << pad("N total", 10) << pad("D tokens", 10) << pad("D/N", 7)
+  size_t key_w = 26;
+  for (const auto& r : runs) key_w = std::max(key_w, r.key.size() + 2);
+  std::cout << pad("key", key_w) << pad("shape (d, L, H)", 18) << pad("N total", 10) << pad("D tokens", 10) << pad("D/N", 7)
             << pad("C = 6ND", 10) << pad("lr", 9) << "steps\n";
   for (const auto& r : runs) {
     const auto& m = r.spec.model;
-    std::cout << pad(r.key, 26)
+    std::cout << pad(r.key, key_w)
               << pad(std::to_string(m.d_model) + ", " + std::to_string(m.n_layer) + ", " + std::to_string(m.n_head), 18)
               << pad(fmt(r.n, 3), 10) << pad(fmt(r.d, 3), 10) << pad(fmt(r.d / r.n, 3), 7) << pad(fmt(r.c, 3), 10)
               << pad(fmt(r.spec.schedule.peak_lr, 3), 9) << r.spec.steps() << "\n";
@@ -72,6 +83,11 @@ void run_plan(const SweepPlanArgs& a) {
   }
   std::cout << "\n" << runs.size() << " runs, " << sizes.size() << " sizes, " << fmt(total_tokens, 3)
             << " training tokens, " << fmt(total_c, 3) << " FLOPs in all\n";
+  const sweep::PlanCompute pc = sweep::plan_compute(runs);
+  if (pc.trunks > 0)
+    std::cout << "WSD: " << pc.trunks << " trunk(s) trained once + " << pc.runs << " cooldown branches = " << fmt(pc.trained, 3)
+              << " FLOPs trained, vs " << fmt(pc.independent, 3) << " for independent runs (" << fmt(100 * (1 - pc.trained / pc.independent), 3)
+              << "% saved)\n";
   if (!a.no_estimate) {
     const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     sweep::Schedule sch = sweep::choose_schedule(runs, cores);

@@ -1,18 +1,25 @@
 #include "scalinglab/sweep/runner.h"
 
+#include <fcntl.h>
 #include <omp.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "scalinglab/model/bench_train.h"
 #include "scalinglab/run/train_run.h"
 #include "scalinglab/store/run_store.h"
+#include "scalinglab/io/atomic_file.h"
+#include "scalinglab/io/read_file.h"
+#include "scalinglab/train/checkpoint.h"
 #include "scalinglab/train/metrics.h"
 
 namespace scalinglab::sweep {
@@ -36,6 +43,112 @@ double throughput(const model::GptConfig& m, uint32_t batch, int threads) {
 
 constexpr int kMaxAttempts = 10;
 
+// ---- WSD branches (Hägele et al. 2024; Hu et al. 2024) ----
+//
+// A branch never retrains its trunk's prefix. The trunk lives in <runs>/<trunk_key>/ and is
+// trained only under an exclusive flock on <runs>/<trunk_key>/lock (the kernel drops the lock when
+// its holder dies, kill -9 included). Whichever worker holds a branch that needs the trunk at step
+// b_k advances it, stopping at every branch step b_j <= b_k on the way and copying the trunk's
+// checkpoint there to branch-<b_j>.bin (atomic, CRC-checked like every checkpoint). The trunk goes
+// past b_j only once branch-<b_j>.bin exists, so a snapshot is never missing behind the trunk.
+// A branch's own directory is seeded with the trunk's metrics up to b_k and then (the commit point)
+// checkpoint.bin = branch-<b_k>.bin; from there train_run resumes it like any interrupted run, with
+// the WSD schedule of length D_k, whose lr before b_k equals the trunk's.
+
+namespace fs = std::filesystem;
+
+std::string branch_file(const std::string& trunk_dir, uint64_t step) {
+  return trunk_dir + "/branch-" + std::to_string(step) + ".bin";
+}
+
+uint64_t checkpoint_step(const std::string& path) {
+  return fs::exists(path) ? train::load_checkpoint(path).step : 0;
+}
+
+// Copies a checkpoint, verifying it first: a corrupt snapshot must not be propagated.
+void copy_checkpoint(const std::string& from, const std::string& to) {
+  (void)train::load_checkpoint(from);
+  const std::string bytes = io::read_file(from, "checkpoint");
+  io::AtomicFileWriter w(to);
+  w.write(bytes.data(), bytes.size());
+  w.commit();
+}
+
+class TrunkLock {
+ public:
+  explicit TrunkLock(const std::string& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ < 0) throw std::runtime_error(path + ": cannot open the trunk lock");
+  }
+  ~TrunkLock() { ::close(fd_); }  // closing releases the flock
+  TrunkLock(const TrunkLock&) = delete;
+  TrunkLock& operator=(const TrunkLock&) = delete;
+  // Waits for the lock; false if Ctrl-C came first.
+  bool acquire() {
+    while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) throw std::runtime_error("cannot lock a WSD trunk");
+      if (util::interrupted()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+};
+
+struct BranchPrep {
+  enum { kReady, kInterrupted, kDiverged } status = kReady;
+  std::string message;
+};
+
+BranchPrep prepare_branch(const store::RunRecord& r, const WsdBranch& w, const SweepRunOptions& o, int threads) {
+  const std::string ck = r.run_dir + "/checkpoint.bin";
+  if (fs::exists(ck)) return {};  // seeded before: the cooldown resumes from its own checkpoint
+  const std::string trunk_dir = (fs::path(r.run_dir).parent_path() / w.trunk_key).string();
+  fs::create_directories(trunk_dir);
+  TrunkLock lock(trunk_dir + "/lock");
+  if (!lock.acquire()) return {BranchPrep::kInterrupted, ""};
+  run::RunSpec trunk = w.trunk;
+  trunk.threads = threads;
+  trunk.cache_dir = o.cache_dir;
+  const std::string trunk_ck = trunk_dir + "/checkpoint.bin";
+  for (uint64_t b : w.trunk_branch_steps) {
+    if (b > w.branch_step) break;
+    const std::string snap = branch_file(trunk_dir, b);
+    if (fs::exists(snap)) continue;
+    const uint64_t at = checkpoint_step(trunk_ck);
+    if (at > b)
+      throw std::runtime_error(trunk_dir + ": the trunk's checkpoint is at step " + std::to_string(at) +
+                               ", past branch step " + std::to_string(b) + " whose snapshot is missing");
+    if (at < b) {
+      // The trainer polls stop() once after every step but the last: stop exactly at step b.
+      uint64_t calls = 0;
+      auto stop = [&] { return at + ++calls >= b || util::interrupted(); };
+      run::RunOutcome t = run::train_run(trunk, trunk_dir, util::ProgressMode::kQuiet, stop);
+      if (t.status == "diverged") return {BranchPrep::kDiverged, "trunk " + w.trunk_key + " diverged: " + t.message};
+      if (t.steps != b) return {BranchPrep::kInterrupted, ""};  // Ctrl-C: the trunk checkpointed
+    }
+    copy_checkpoint(trunk_ck, snap);
+  }
+  // Seed the branch: the trunk's logged points up to the branch step (its curve before the
+  // cooldown), then its state there. The trunk's log is stable while we hold the lock.
+  fs::create_directories(r.run_dir);
+  std::string kept;
+  const std::string trunk_metrics = trunk_dir + "/metrics.jsonl";
+  if (fs::exists(trunk_metrics)) {
+    std::istringstream in(io::read_file(trunk_metrics, "metrics"));
+    for (std::string line; std::getline(in, line);) {
+      try {
+        if (nlohmann::json::parse(line).at("step").get<uint64_t>() <= w.branch_step) kept += line + "\n";
+      } catch (const nlohmann::json::exception&) {  // a line cut by a kill: redone by the trunk
+      }
+    }
+  }
+  io::write_file_atomic(r.run_dir + "/metrics.jsonl", kept);
+  copy_checkpoint(branch_file(trunk_dir, w.branch_step), ck);
+  return {};
+}
+
 // One worker: claim, train, record, until the queue is empty or Ctrl-C. Runs in its own process.
 void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const std::string& label) {
   store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kReadWrite});
@@ -46,11 +159,25 @@ void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const 
     auto claimed = st.claim_next(sweep_id, label, kMaxAttempts);
     if (!claimed) break;
     const store::RunRecord& r = *claimed;
-    run::RunSpec spec = run::spec_from_json(r.spec);
-    spec.threads = threads;
-    spec.cache_dir = o.cache_dir;
     run::RunOutcome out;
     try {
+      run::RunSpec spec = run::spec_from_json(r.spec);
+      spec.threads = threads;
+      spec.cache_dir = o.cache_dir;
+      if (std::optional<WsdBranch> wsd = wsd_branch_from_json(r.spec)) {
+        BranchPrep p = prepare_branch(r, *wsd, o, threads);
+        if (p.status == BranchPrep::kInterrupted) {
+          st.requeue(r.id, "interrupted before its cooldown; the trunk resumes from its checkpoint");
+          break;
+        }
+        if (p.status == BranchPrep::kDiverged) {
+          store::RunResult res;
+          res.status = store::RunStatus::kDiverged;
+          res.message = p.message;
+          st.finish_run(r.id, res);
+          continue;
+        }
+      }
       out = run::train_run(spec, r.run_dir, util::ProgressMode::kQuiet);
     } catch (const std::exception& e) {
       store::RunResult res;
@@ -201,7 +328,7 @@ Schedule choose_schedule(const std::vector<PlannedRun>& runs, int cores) {
     double total = 0;
     for (const auto& r : runs) {
       double f = largest->n > smallest->n ? (r.n - smallest->n) / (largest->n - smallest->n) : 0;
-      total += r.d * (s_small + f * (s_large - s_small));
+      total += r.d_trained * (s_small + f * (s_large - s_small));
     }
     return total;
   };
@@ -225,7 +352,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
     for (const auto& r : planned) {
       store::NewRun n;
       n.key = r.key;
-      n.spec = run::to_json(r.spec);
+      n.spec = stored_spec(r);
       n.seed = r.spec.seed;
       n.params_total = r.spec.model.params_total();
       n.params_non_embedding = r.spec.model.params_non_embedding();

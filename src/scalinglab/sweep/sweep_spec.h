@@ -3,6 +3,7 @@
 // fitted law can be trusted. Read from a JSON file (or built from flags); plan() expands it into
 // concrete runs, each with a stable key, before anything is trained.
 #include <cstdint>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,7 +34,7 @@ struct HyperRule {
   double lr_for_width(int d_model) const;
 };
 
-enum class DesignKind { kGrid, kIsoFlop };
+enum class DesignKind { kGrid, kIsoFlop, kWsd };
 
 struct Design {
   DesignKind kind = DesignKind::kIsoFlop;
@@ -49,6 +50,12 @@ struct Design {
   int budgets = 3, per_budget = 5;
   double span = 4;
   double center_tokens_per_param = 20;
+  // WSD (Hägele et al. 2024, "Scaling Laws and Compute-Optimal Training Beyond Fixed Training
+  // Durations"; Hu et al. 2024, MiniCPM): sizes as for the grid and, per size, one trunk at
+  // constant lr after warmup with a cooldown branch for each duration D_k = tokens_per_param[k]·N.
+  // Branch k leaves the trunk at step s_k − round(cooldown_frac·s_k) (s_k = D_k in steps) and
+  // decays the lr to 0 over the rest, so it equals a single WSD run of length D_k.
+  double cooldown_frac = 0.2;
 };
 
 struct SweepSpec {
@@ -64,12 +71,39 @@ struct SweepSpec {
   uint64_t final_eval_windows = 0;  // windows of each run's final evaluation (0: eval_windows)
 };
 
+// A WSD cooldown branch: where it leaves which trunk. The trunk is not a run of the store (its
+// constant-lr loss would bend a fit); it lives in <out>/runs/<trunk_key>/ and is trained, under a
+// lock, by whichever worker first needs it to reach a branch step.
+struct WsdBranch {
+  std::string trunk_key;     // e.g. "N1.2e+05-trunk-s1"
+  run::RunSpec trunk;        // constant lr after the same warmup, up to the last branch step
+  uint64_t branch_step = 0;  // the trunk step this branch starts its cooldown from
+  std::vector<uint64_t> trunk_branch_steps;  // every branch step of the trunk, ascending
+};
+
 struct PlannedRun {
   std::string key;   // stable name within the sweep, e.g. "C1.0e+13-N1.2e+05-s1"
   run::RunSpec spec;
   double n = 0, d = 0, c = 0;  // total params, tokens, 6·N·D
   double budget = 0;           // the IsoFLOP budget it belongs to (0 for a grid)
+  // Tokens this run trains itself: d, except for a WSD branch, which trains its cooldown plus the
+  // trunk segment since the previous branch step (so the trunk is counted once over its branches).
+  double d_trained = 0;
+  std::optional<WsdBranch> wsd;
 };
+
+// What the design costs: C summed over runs as if each were trained on its own (what the store
+// and the fits see, 6·N·D per run) and C actually trained (each WSD trunk once plus its cooldowns).
+struct PlanCompute {
+  double independent = 0, trained = 0;
+  int runs = 0, trunks = 0;
+};
+PlanCompute plan_compute(const std::vector<PlannedRun>& runs);
+
+// The run spec JSON stored for a planned run: run::to_json(spec), plus for a WSD branch a
+// "wsd_branch" object ({trunk_key, trunk, branch_step, trunk_branch_steps}) the workers read.
+nlohmann::json stored_spec(const PlannedRun& r);
+std::optional<WsdBranch> wsd_branch_from_json(const nlohmann::json& stored);
 
 // The run of `model` for `tokens` tokens under the sweep's per-size rules (lr for the width,
 // batch, warmup, checkpoints every tenth); the held-out validation run is made the same way.
