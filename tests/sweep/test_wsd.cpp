@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "common/shell.h"
 #include "common/temp_dir.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/run/train_run.h"
@@ -199,6 +200,36 @@ TEST(WsdPlan, RefusesBadSpecsNamingTheField) {
   }
 }
 
+TEST(WsdPlan, SweepPlanReportsTheComputeSaved) {
+  TempDir d;
+  const std::string spec = d.file("spec.json", R"({"family": {"ctx": 32}, "hyper": {"batch_tokens": 256},
+      "design": {"kind": "wsd", "n_min": 1e4, "n_max": 4e4, "sizes": 3, "tokens_per_param": [5, 10, 20], "cooldown_frac": 0.25}})");
+  const auto pc = sweep::plan_compute(sweep::plan(sweep::sweep_from_json(nlohmann::json::parse(io::read_file(spec)))));
+  auto r = scalinglab::testing::scalinglab_cli("sweep plan " + spec + " --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["runs"].size(), 9u);
+  EXPECT_DOUBLE_EQ(j["compute"]["trained"].get<double>(), pc.trained);
+  EXPECT_DOUBLE_EQ(j["compute"]["independent"].get<double>(), pc.independent);
+  EXPECT_EQ(j["compute"]["trunks"], 3);
+  double d_trained = 0;
+  for (const auto& run : j["runs"]) {
+    EXPECT_TRUE(run.contains("wsd")) << run["key"];
+    d_trained += 6 * run["N"].get<double>() * run["D_trained"].get<double>();
+  }
+  EXPECT_NEAR(d_trained, pc.trained, 1e-9 * pc.trained);  // the per-run shares add up to the total
+  r = scalinglab::testing::scalinglab_cli("sweep plan " + spec + " --no-estimate");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("3 trunk(s) trained once + 9 cooldown branches"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("% saved"), std::string::npos) << r.out;
+  // A refused spec: one line naming the file and the field, exit code 2.
+  const std::string bad = d.file("bad.json", R"({"design": {"kind": "wsd", "cooldown_frac": 1.2}})");
+  r = scalinglab::testing::scalinglab_cli("sweep plan " + bad);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("bad.json"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("design.cooldown_frac"), std::string::npos) << r.out;
+}
+
 // ---- Training: the CLI sweep against independent runs and against a killed-and-resumed sweep ----
 
 namespace {
@@ -331,6 +362,13 @@ TEST_F(WsdSweep, BranchEqualsAnIndependentWsdRunAndNeverRetrainsTheTrunk) {
     EXPECT_EQ(o.resumed_from, 0u);
     EXPECT_EQ(o.eval_loss, ref[p.key].eval) << p.key;  // bit for bit
     EXPECT_EQ(o.train_loss, ref[p.key].train) << p.key;
+    // A worker killed after a run's final checkpoint but before its result was recorded finds the
+    // run complete on resume: the outcome must still be the full one, not NaN losses.
+    run::RunOutcome again = run::train_run(spec, (dir_->path / "independent" / p.key).string(),
+                                           util::ProgressMode::kQuiet, [] { return false; });
+    EXPECT_EQ(again.resumed_from, spec.steps());
+    EXPECT_EQ(again.eval_loss, o.eval_loss) << p.key;
+    EXPECT_EQ(again.train_loss, o.train_loss) << p.key;
     ++compared;
   }
   EXPECT_EQ(compared, 3);
@@ -353,6 +391,13 @@ TEST_F(WsdSweep, KilledAtSeveralMomentsThenResumedEqualsUninterrupted) {
   auto ref = finals(ref_store_, &n_ref);
   auto killed = finals(store_path, &n_killed);
   EXPECT_EQ(n_killed, n_ref);  // every planned branch exactly once
+  {  // the kills did land mid-sweep: some branch was claimed again after its worker died
+    auto st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
+    int64_t attempts = 0;
+    for (const auto& r : st.runs(st.sweeps()[0].id)) attempts += r.attempts;
+    std::printf("[          ] %zu branches, %lld claims\n", n_killed, static_cast<long long>(attempts));
+    EXPECT_GT(attempts, static_cast<int64_t>(n_killed));
+  }
   ASSERT_EQ(killed.size(), ref.size());
   for (const auto& [key, f] : ref) {
     ASSERT_TRUE(killed.count(key)) << key;
