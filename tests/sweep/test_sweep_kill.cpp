@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "common/cli_process.h"
 #include "common/temp_dir.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/store/run_store.h"
@@ -34,28 +35,8 @@ std::string spec_file(const TempDir& d) {
   return d.file("spec.json", s);
 }
 
-// Starts the CLI in its own process group; returns the pid (= pgid).
-pid_t start(const std::vector<std::string>& args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    std::vector<char*> argv{const_cast<char*>(SCALINGLAB_CLI_PATH)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(SCALINGLAB_CLI_PATH, argv.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using scalinglab::testing::wait_exit;
+pid_t start(const std::vector<std::string>& args) { return scalinglab::testing::start_cli(args); }
 
 std::map<std::string, double> final_losses(const std::string& path, size_t* count) {
   auto st = store::RunStore::open(path, {store::OpenMode::kReadOnly});

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "common/shell.h"
+#include "common/cli_process.h"
 #include "common/temp_dir.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/run/train_run.h"
@@ -239,27 +240,8 @@ const char* kSpec = R"({"name": "wsd-test", "corpus": "CORPUS", "family": {"ctx"
  "design": {"kind": "wsd", "n_min": 1e4, "n_max": 3e4, "sizes": 3, "tokens_per_param": [4, 8, 16], "cooldown_frac": 0.25},
  "eval_windows": 8})";
 
-pid_t start(const std::vector<std::string>& args) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    std::vector<char*> argv{const_cast<char*>(SCALINGLAB_CLI_PATH)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execv(SCALINGLAB_CLI_PATH, argv.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using scalinglab::testing::wait_exit;
+pid_t start(const std::vector<std::string>& args) { return scalinglab::testing::start_cli(args); }
 
 struct Final {
   double train = NAN, eval = NAN;
