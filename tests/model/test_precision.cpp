@@ -47,14 +47,17 @@ float round_bf16(float x) {
 struct Case {
   int M, N, K;
   bool a_trans, b_trans, bias, accumulate;
+  int a_gap = 1;  // A's elements a_gap floats apart: no unit stride, so fp32 packs A too
 };
 
 // Runs gemm on a case and returns (result, double reference on `rounded` inputs).
 std::pair<std::vector<float>, std::vector<double>> run_case(const Case& c, k::Precision p, bool ref_on_bf16) {
-  const auto a = randn(static_cast<std::size_t>(c.M) * c.K, 11 + c.K), b = randn(static_cast<std::size_t>(c.K) * c.N, 12 + c.N);
+  const auto a = randn(static_cast<std::size_t>(c.M) * c.K * c.a_gap, 11 + c.K);
+  const auto b = randn(static_cast<std::size_t>(c.K) * c.N, 12 + c.N);
   const auto bias = randn(c.N, 13), c0 = randn(static_cast<std::size_t>(c.M) * c.N, 14);
   // A stored row-major M×K, or transposed (K×M) and read through strides; likewise B.
-  const k::MatView A = c.a_trans ? k::MatView{a.data(), 1, c.M} : k::MatView{a.data(), c.K, 1};
+  const long g = c.a_gap;
+  const k::MatView A = c.a_trans ? k::MatView{a.data(), g, g * c.M} : k::MatView{a.data(), g * c.K, g};
   const k::MatView B = c.b_trans ? k::MatView{b.data(), 1, c.K} : k::MatView{b.data(), c.N, 1};
   std::vector<float> out = c.accumulate ? c0 : std::vector<float>(c0.size(), 7.0f);  // garbage unless accumulating
   k::gemm(c.M, c.N, c.K, A, B, out.data(), c.N, c.bias ? bias.data() : nullptr, c.accumulate, p);
@@ -64,7 +67,7 @@ std::pair<std::vector<float>, std::vector<double>> run_case(const Case& c, k::Pr
     for (int j = 0; j < c.N; ++j) {
       double s = (c.accumulate ? c0[i * c.N + j] : 0.0) + (c.bias ? bias[j] : 0.0);
       for (int kk = 0; kk < c.K; ++kk)
-        s += r(a[c.a_trans ? kk * c.M + i : i * c.K + kk]) * r(b[c.b_trans ? j * c.K + kk : kk * c.N + j]);
+        s += r(a[(c.a_trans ? kk * c.M + i : i * c.K + kk) * g]) * r(b[c.b_trans ? j * c.K + kk : kk * c.N + j]);
       ref[i * c.N + j] = s;
     }
   return {out, ref};
@@ -78,11 +81,17 @@ double max_rel(const std::vector<float>& x, const std::vector<double>& ref, int 
 }
 
 // Edges in every dimension: M and N not multiples of the 12×32 tile, K across the 256-deep
-// (fp32) / 512-deep (bf16) chunks, odd K for the bf16 pairs, every operand layout.
+// (fp32) / 512-deep (bf16) chunks, odd K for the bf16 pairs, every operand layout. fp32 reads
+// full 12-row panels of A in place (row-major, or unit row stride as doutᵀ in dW) and packs the
+// partial last panel: M = 12·q + r with r = 0 and r ≠ 0 for both layouts, and an A with no unit
+// stride (packed throughout). N = 600 is 19 column panels, more than one 16-panel B block.
 const std::vector<Case> kCases = {
-    {13, 37, 5, false, false, true, false},   {100, 70, 300, false, true, true, false},
-    {25, 64, 531, true, false, false, true},  {97, 33, 1025, false, false, false, true},
-    {1, 1, 1, true, true, true, true},        {130, 96, 64, true, true, false, false},
+    {13, 37, 5, false, false, true, false},    {100, 70, 300, false, true, true, false},
+    {25, 64, 531, true, false, false, true},   {97, 33, 1025, false, false, false, true},
+    {1, 1, 1, true, true, true, true},         {130, 96, 64, true, true, false, false},
+    {120, 64, 2048, true, false, false, true}, {64, 600, 70, false, true, true, false},
+    {36, 50, 260, false, false, true, true},   {37, 45, 300, false, false, true, false, 3},
+    {50, 45, 77, true, true, false, true, 2},
 };
 
 }  // namespace
@@ -111,17 +120,20 @@ TEST(Gemm, Bf16IsFp32AccumulationOfRoundedInputs) {
 TEST(Gemm, BitIdenticalAcrossThreadCounts) {
   for (k::Precision p : {k::Precision::fp32, k::Precision::bf16}) {
     if (!k::gemm_available(p)) continue;
-    const Case c{200, 160, 700, false, true, true, false};
-    auto run = [&](int threads) {
-      const int saved = omp_get_max_threads();
-      omp_set_num_threads(threads);
-      auto r = run_case(c, p, false).first;
-      omp_set_num_threads(saved);
-      return r;
-    };
-    const auto one = run(1);
-    EXPECT_EQ(run(2), one) << k::precision_name(p);
-    EXPECT_EQ(run(3), one) << k::precision_name(p);
+    // Forward-like (tall), dW-like (short and deep, A = doutᵀ) and wide shapes; 2-5 threads
+    // give thread grids of 1×n, n×1 and 2×2 rectangles.
+    for (const Case& c : {Case{200, 160, 700, false, true, true, false}, Case{128, 128, 1100, true, false, false, true},
+                          Case{40, 700, 100, false, false, true, false}}) {
+      auto run = [&](int threads) {
+        const int saved = omp_get_max_threads();
+        omp_set_num_threads(threads);
+        auto r = run_case(c, p, false).first;
+        omp_set_num_threads(saved);
+        return r;
+      };
+      const auto one = run(1);
+      for (int t = 2; t <= 5; ++t) EXPECT_EQ(run(t), one) << k::precision_name(p) << " " << c.M << "x" << c.N << " " << t;
+    }
   }
 }
 

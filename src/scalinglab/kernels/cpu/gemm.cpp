@@ -50,6 +50,7 @@ constexpr int kMr = 12;   // rows of C per micro-tile (broadcast from packed A)
 constexpr int kNr = 32;   // columns of C per micro-tile (two 16-float vectors from packed B)
 constexpr int kMc = 96;   // rows of A packed at once (8 micro-panels, ~96 KB fp32: L2)
 constexpr int kKc = 256;  // depth per chunk: a 32×256 fp32 B micro-panel is 32 KB (L1)
+constexpr int kNc = 16;   // B panels packed per K chunk (16 × 32 KB = 512 KB: L2)
 
 int cdiv(int a, int b) { return (a + b - 1) / b; }
 
@@ -61,18 +62,17 @@ T* scratch(std::vector<T>& v, std::size_t n) {
 }
 
 // ---- packing ------------------------------------------------------------------------------
-// fp32: B panel jp holds B(k, jp·kNr + j) at [jp][k][j] for the whole K (zero beyond N);
+// fp32: a B panel holds B(k0 + k, jp·kNr + j) at [k][j] for one K chunk (zero beyond N);
 //       A micro-panel ip holds A(i0 + ip·kMr + i, k0 + k) at [ip][k][i] (zero beyond M).
 // bf16: the same with k in pairs: [.][k/2][j][k%2], so one 32-bit broadcast of A carries the two
 //       values VDPBF16PS multiplies with the two adjacent bf16 of each B lane. K is padded to
-//       even with zeros.
+//       even with zeros. (The bf16 B packer's strided branch assumes B.rs == 1, i.e. B = Wᵀ.)
 
-void pack_b_f32(float* dst, MatView B, int K, int N, int jp) {
+void pack_b_f32(float* d, MatView B, int N, int jp, int k0, int kc) {
   const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
-  float* d = dst + static_cast<std::size_t>(jp) * K * kNr;
   if (B.cs == 1) {
-    for (int k = 0; k < K; ++k) {
-      const float* s = B.p + k * B.rs + j0;
+    for (int k = 0; k < kc; ++k) {
+      const float* s = B.p + (k0 + k) * B.rs + j0;
       float* o = d + static_cast<std::size_t>(k) * kNr;
       for (int j = 0; j < nr; ++j) o[j] = s[j];
       for (int j = nr; j < kNr; ++j) o[j] = 0.0f;
@@ -80,10 +80,10 @@ void pack_b_f32(float* dst, MatView B, int K, int N, int jp) {
   } else {
     for (int j = 0; j < kNr; ++j) {
       if (j < nr) {
-        const float* s = B.p + (j0 + j) * B.cs;
-        for (int k = 0; k < K; ++k) d[static_cast<std::size_t>(k) * kNr + j] = s[k * B.rs];
+        const float* s = B.p + (j0 + j) * B.cs + k0 * B.rs;
+        for (int k = 0; k < kc; ++k) d[static_cast<std::size_t>(k) * kNr + j] = s[k * B.rs];
       } else {
-        for (int k = 0; k < K; ++k) d[static_cast<std::size_t>(k) * kNr + j] = 0.0f;
+        for (int k = 0; k < kc; ++k) d[static_cast<std::size_t>(k) * kNr + j] = 0.0f;
       }
     }
   }
@@ -127,15 +127,15 @@ SL_BF16_TARGET inline __m512i pair_rows(__m512 lo, __m512 hi) {
 }
 inline __mmask16 mask16(int n) { return n >= 16 ? 0xffff : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1); }
 
-SL_BF16_TARGET void pack_b_bf16(std::uint16_t* dst, MatView B, int K, int N, int jp) {
-  const int j0 = jp * kNr, nr = std::min(kNr, N - j0), Kp = (K + 1) & ~1;
-  std::uint16_t* d = dst + static_cast<std::size_t>(jp) * Kp * kNr;
+SL_BF16_TARGET void pack_b_bf16(std::uint16_t* d, MatView B, int K, int N, int jp, int k0, int kc /* even */) {
+  const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
   if (B.cs == 1) {
     const __mmask16 m0 = mask16(nr), m1 = mask16(nr - 16);
-    for (int k = 0; k < Kp; k += 2) {
-      const float* s0 = B.p + k * B.rs + j0;
+    for (int k = 0; k < kc; k += 2) {
+      const int kk = k0 + k;
+      const float* s0 = B.p + kk * B.rs + j0;
       const float* s1 = s0 + B.rs;
-      const bool has1 = k + 1 < K;
+      const bool has1 = kk + 1 < K;
       std::uint16_t* o = d + static_cast<std::size_t>(k) * kNr;
       const __m512 lo0 = _mm512_maskz_loadu_ps(m0, s0), lo1 = _mm512_maskz_loadu_ps(m1, s0 + 16);
       const __m512 hi0 = has1 ? _mm512_maskz_loadu_ps(m0, s1) : _mm512_setzero_ps();
@@ -146,17 +146,18 @@ SL_BF16_TARGET void pack_b_bf16(std::uint16_t* dst, MatView B, int K, int N, int
   } else {  // B(k, j) contiguous in k (B = Wᵀ): convert 32 k at a time, write each pair's column
     std::uint32_t* d32 = reinterpret_cast<std::uint32_t*>(d);
     alignas(64) std::uint32_t tmp[16];
+    const int kend = std::min(kc, K - k0);  // valid k in this chunk
     for (int j = 0; j < kNr; ++j) {
       if (j >= nr) {
-        for (int kp = 0; kp < Kp / 2; ++kp) d32[static_cast<std::size_t>(kp) * kNr + j] = 0;
+        for (int kp = 0; kp < kc / 2; ++kp) d32[static_cast<std::size_t>(kp) * kNr + j] = 0;
         continue;
       }
-      const float* s = B.p + (j0 + j) * B.cs;
-      for (int k = 0; k < Kp; k += 32) {
-        const __m512 lo = _mm512_maskz_loadu_ps(mask16(K - k), s + k);
-        const __m512 hi = _mm512_maskz_loadu_ps(mask16(K - k - 16), s + k + 16);
+      const float* s = B.p + (j0 + j) * B.cs + k0;
+      for (int k = 0; k < kc; k += 32) {
+        const __m512 lo = _mm512_maskz_loadu_ps(mask16(kend - k), s + k);
+        const __m512 hi = _mm512_maskz_loadu_ps(mask16(kend - k - 16), s + k + 16);
         _mm512_store_si512(tmp, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));  // pairs in k order
-        const int np = std::min(16, (Kp - k) / 2);
+        const int np = std::min(16, (kc - k) / 2);
         for (int q = 0; q < np; ++q) d32[static_cast<std::size_t>(k / 2 + q) * kNr + j] = tmp[q];
       }
     }
@@ -231,21 +232,46 @@ SL_AVX512 inline void store_tile(__m512* acc0, __m512* acc1, float* c, long ldc,
   }
 }
 
-SL_AVX512 void ukr_f32(int kc, const float* __restrict ap, const float* __restrict bp, float* c, long ldc, int mr,
-                       int nr, bool load_c, const float* bias) {
+// A is read where it lies: kRows ? a[i·lda + k] (row-major A, e.g. the activations of the forward
+// and dX products) : a[k·lda + i] (A with unit row stride: a packed micro-panel with lda = kMr,
+// or doutᵀ in dW with lda = OC). The full 12-row panels of an fp32 A are not packed at all:
+// packing (a transposing copy for row-major A) cost 15-20% of the GEMM time on the model
+// shapes, where K is only 128-512 and each packed panel was used by just 4-16 B panels.
+template <bool kRows>
+SL_AVX512 void ukr_f32(int kc, const float* __restrict a, long lda, const float* __restrict bp, float* c, long ldc,
+                       int mr, int nr, bool load_c, const float* bias) {
   __m512 acc0[kMr], acc1[kMr];
 #pragma GCC unroll 12
   for (int i = 0; i < kMr; ++i) acc0[i] = _mm512_setzero_ps(), acc1[i] = _mm512_setzero_ps();
-  for (int k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+  if (kRows) {
+    // Three row pointers + multiples of lda keep the 12 addresses in base + index·scale form.
+    const float* a0 = a;
+    const float* a1 = a + 3 * lda;
+    const float* a2 = a + 6 * lda;
+    const float* a3 = a + 9 * lda;
+    for (int k = 0; k < kc; ++k) {
+      const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+      const float* rows[4] = {a0 + k, a1 + k, a2 + k, a3 + k};
 #pragma GCC unroll 12
-    for (int i = 0; i < kMr; ++i) {
-      const __m512 a = _mm512_set1_ps(ap[i]);
-      acc0[i] = _mm512_fmadd_ps(a, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(a, b1, acc1[i]);
+      for (int i = 0; i < kMr; ++i) {
+        const __m512 x = _mm512_set1_ps(rows[i / 3][(i % 3) * lda]);
+        acc0[i] = _mm512_fmadd_ps(x, b0, acc0[i]);
+        acc1[i] = _mm512_fmadd_ps(x, b1, acc1[i]);
+      }
+      bp += kNr;
     }
-    ap += kMr;
-    bp += kNr;
+  } else {
+    for (int k = 0; k < kc; ++k) {
+      const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+#pragma GCC unroll 12
+      for (int i = 0; i < kMr; ++i) {
+        const __m512 x = _mm512_set1_ps(a[i]);
+        acc0[i] = _mm512_fmadd_ps(x, b0, acc0[i]);
+        acc1[i] = _mm512_fmadd_ps(x, b1, acc1[i]);
+      }
+      a += lda;
+      bp += kNr;
+    }
   }
   store_tile(acc0, acc1, c, ldc, mr, nr, load_c, bias);
 }
@@ -271,6 +297,36 @@ SL_BF16_TARGET void ukr_bf16(int kc /* even */, const std::uint16_t* __restrict 
   store_tile(acc0, acc1, c, ldc, mr, nr, load_c, bias);
 }
 
+// ---- work split ------------------------------------------------------------------------------
+// C is cut into a tm × tn grid of rectangles, one per thread, along micro-tile boundaries. The
+// old split (row blocks of kMc, then column ranges, dealt out in order) gave a 128-row dW
+// (M = output features, K = B·T) a 96-row block to one thread and a 32-row block to the other:
+// with 2 threads the dW GEMMs of the d=128 model ran at 117-164 GFLOP/s, slower than on one
+// thread. The grid is picked by a cost model in cycles per k step of the busiest thread: one
+// micro-tile is 24 FMAs (~12 cycles on two FMA pipes) plus, per 12-row A micro-panel, the cost
+// of packing it (bf16: converting copy, ~6) or of re-reading it from cache when every thread
+// with the same rows reads it in place (fp32, ~2). Only who computes what changes with the
+// grid, never the arithmetic of an element.
+struct Grid {
+  int tm = 1, tn = 1;
+};
+
+Grid thread_grid(int mpanels, int npanels, int threads, double a_panel_cost) {
+  constexpr double kTile = 12.0;
+  Grid best;
+  double best_cost = static_cast<double>(mpanels) * (npanels * kTile + a_panel_cost);
+  for (int tm = 1; tm <= std::min(threads, mpanels); ++tm) {
+    for (int tn = 1; tm * tn <= threads && tn <= npanels; ++tn) {
+      const double cost = static_cast<double>(cdiv(mpanels, tm)) * (cdiv(npanels, tn) * kTile + a_panel_cost);
+      if (cost < best_cost) best_cost = cost, best = {tm, tn};  // ties keep fewer threads
+    }
+  }
+  return best;
+}
+
+// Start of part i of n near-equal contiguous parts of [0, total).
+int split(int total, int n, int i) { return static_cast<int>(static_cast<long>(total) * i / n); }
+
 thread_local std::vector<float> tl_a32, tl_b32;
 thread_local std::vector<std::uint16_t> tl_a16, tl_b16;
 
@@ -288,51 +344,66 @@ void gemm(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const f
   const bool bf = p == Precision::bf16;
   const int Kp = bf ? (K + 1) & ~1 : K;  // packed depth
   const int kc_max = bf ? 2 * kKc : kKc;  // same bytes per chunk in both precisions
-  const int npanels = cdiv(N, kNr), mblocks = cdiv(M, kMc);
-  // Work units are (row block, column range) pairs; split the columns too when there are too
-  // few row blocks to keep every thread busy. This changes which thread computes what, never
-  // the arithmetic of an element.
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const int nsplit = std::min(npanels, std::max(1, cdiv(4 * threads, mblocks)));
-  const int panels_per_unit = cdiv(npanels, nsplit);
-  const int units = mblocks * cdiv(npanels, panels_per_unit);
-  const std::size_t bsize = static_cast<std::size_t>(npanels) * Kp * kNr;
-  float* b32 = bf ? nullptr : scratch(tl_b32, bsize);
-  std::uint16_t* b16 = bf ? scratch(tl_b16, bsize) : nullptr;
+  const int mpanels = cdiv(M, kMr), npanels = cdiv(N, kNr);
+  const bool a_direct = !bf && (A.cs == 1 || A.rs == 1);  // see ukr_f32
+  const Grid grid =
+      thread_grid(mpanels, npanels, omp_in_parallel() ? 1 : omp_get_max_threads(), a_direct ? 2.0 : 6.0);
 
-#pragma omp parallel num_threads(std::min(threads, units))
+  // Loop order per thread (Goto's): column block → K chunk (pack this thread's B panels of the
+  // chunk) → row block (pack A where needed) → micro-tiles. Each thread packs its own B panels
+  // (threads in the same grid column pack the same panels; cheap next to the tiles), so there is
+  // no barrier, and a chunk is used while it is still in L1/L2. B used to be packed whole up
+  // front (K×N, shared): for dW that is all of the B·T×C activation, written out and read back
+  // from L3, which cost 20-45% of the dW time on the model shapes with 2 threads.
+#pragma omp parallel num_threads(grid.tm * grid.tn) if (grid.tm * grid.tn > 1)
   {
-#pragma omp for schedule(static)
-    for (int jp = 0; jp < npanels; ++jp) {
-      if (bf) pack_b_bf16(b16, B, K, N, jp);
-      else pack_b_f32(b32, B, K, N, jp);
-    }
+    const int t = omp_get_thread_num(), tr = t / grid.tn, tc = t % grid.tn;
+    // This thread's rectangle of C: row panels [ip0, ip1) × column panels [jq0, jq1).
+    const int ip0 = split(mpanels, grid.tm, tr), ip1 = split(mpanels, grid.tm, tr + 1);
+    const int jq0 = split(npanels, grid.tn, tc), jq1 = split(npanels, grid.tn, tc + 1);
     const std::size_t asize = static_cast<std::size_t>(cdiv(kMc, kMr)) * kMr * kc_max;
+    const std::size_t bsize = static_cast<std::size_t>(std::min(kNc, jq1 - jq0)) * kc_max * kNr;
     float* a32 = bf ? nullptr : scratch(tl_a32, asize);
     std::uint16_t* a16 = bf ? scratch(tl_a16, asize) : nullptr;
-#pragma omp for schedule(static)
-    for (int u = 0; u < units; ++u) {
-      const int mb = u / cdiv(npanels, panels_per_unit), nb = u % cdiv(npanels, panels_per_unit);
-      const int i0 = mb * kMc, mc = std::min(kMc, M - i0);
-      const int jp0 = nb * panels_per_unit, jp1 = std::min(npanels, jp0 + panels_per_unit);
+    float* b32 = bf ? nullptr : scratch(tl_b32, bsize);
+    std::uint16_t* b16 = bf ? scratch(tl_b16, bsize) : nullptr;
+    for (int jb = jq0; jb < jq1; jb += kNc) {  // column blocks of up to kNc panels
+      const int jb1 = std::min(jq1, jb + kNc);
       for (int k0 = 0; k0 < Kp; k0 += kc_max) {
         const int kc = std::min(kc_max, Kp - k0);
         const bool load_c = accumulate || k0 > 0;
         const float* bias_now = k0 == 0 ? bias : nullptr;
-        if (bf) pack_a_bf16(a16, A, M, i0, mc, k0, kc, K);
-        else pack_a_f32(a32, A, M, i0, mc, k0, kc);
-        for (int jp = jp0; jp < jp1; ++jp) {
-          const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
-          const float* bias_j = bias_now ? bias_now + j0 : nullptr;
-          for (int ip = 0; ip < cdiv(mc, kMr); ++ip) {
-            const int r0 = i0 + ip * kMr, mr = std::min(kMr, M - r0);
-            float* c = C + r0 * ldc + j0;
-            if (bf)
-              ukr_bf16(kc, a16 + static_cast<std::size_t>(ip) * kc * kMr,
-                       b16 + (static_cast<std::size_t>(jp) * Kp + k0) * kNr, c, ldc, mr, nr, load_c, bias_j);
-            else
-              ukr_f32(kc, a32 + static_cast<std::size_t>(ip) * kc * kMr,
-                      b32 + (static_cast<std::size_t>(jp) * Kp + k0) * kNr, c, ldc, mr, nr, load_c, bias_j);
+        for (int jp = jb; jp < jb1; ++jp) {
+          const std::size_t off = static_cast<std::size_t>(jp - jb) * kc * kNr;
+          if (bf) pack_b_bf16(b16 + off, B, K, N, jp, k0, kc);
+          else pack_b_f32(b32 + off, B, N, jp, k0, kc);
+        }
+        for (int ib = ip0; ib < ip1; ib += kMc / kMr) {  // row blocks of up to kMc rows
+          const int i0 = ib * kMr, mc = std::min({kMc, M - i0, (ip1 - ib) * kMr});
+          // fp32 packs only a partial last panel (a direct read would run past A's end).
+          const int full = a_direct ? mc / kMr : 0;
+          if (bf) pack_a_bf16(a16, A, M, i0, mc, k0, kc, K);
+          else if (full * kMr < mc) pack_a_f32(a32, A, M, i0 + full * kMr, mc - full * kMr, k0, kc);
+          for (int jp = jb; jp < jb1; ++jp) {
+            const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
+            const float* bias_j = bias_now ? bias_now + j0 : nullptr;
+            const std::size_t boff = static_cast<std::size_t>(jp - jb) * kc * kNr;
+            for (int ip = 0; ip < cdiv(mc, kMr); ++ip) {
+              const int r0 = i0 + ip * kMr, mr = std::min(kMr, M - r0);
+              float* c = C + r0 * ldc + j0;
+              if (bf) {
+                ukr_bf16(kc, a16 + static_cast<std::size_t>(ip) * kc * kMr, b16 + boff, c, ldc, mr, nr, load_c,
+                         bias_j);
+              } else if (ip >= full) {
+                ukr_f32<false>(kc, a32 + static_cast<std::size_t>(ip - full) * kc * kMr, kMr, b32 + boff, c, ldc, mr,
+                               nr, load_c, bias_j);
+              } else if (A.cs == 1) {
+                ukr_f32<true>(kc, A.p + r0 * A.rs + k0, A.rs, b32 + boff, c, ldc, mr, nr, load_c, bias_j);
+              } else {
+                ukr_f32<false>(kc, A.p + r0 + static_cast<long>(k0) * A.cs, A.cs, b32 + boff, c, ldc, mr, nr,
+                               load_c, bias_j);
+              }
+            }
           }
         }
       }
