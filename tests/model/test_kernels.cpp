@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "scalinglab/kernels/cpu/attention.h"
@@ -432,5 +433,72 @@ TEST(Kernels, ReductionsDoNotDependOnThreadCount) {
       EXPECT_EQ(diff, 0u) << names[v] << " differs in " << diff << " of " << one[v].size() << " entries with "
                           << threads << " threads";
     }
+  }
+}
+
+TEST(Kernels, OverwriteModeEqualsAccumulatingIntoZeros) {
+  // The model's backward lets the first kernel writing an activation gradient overwrite it
+  // (accumulate = false) instead of zero-filling and accumulating. That must give bit-for-bit
+  // what accumulating into zeros gives, and must not read the old contents: the buffer starts
+  // as NaN. Shapes are odd and span several GEMM tiles / attention tiles. Parameter gradients
+  // must still accumulate in overwrite mode.
+  const int B = 2, T = 37, C = 24, NH = 3, V = 11, N = B * T, OC = 3 * C;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto no_nan = [](const FVec& v) {
+    for (float x : v)
+      if (std::isnan(x)) return false;
+    return true;
+  };
+  const FVec x = randn(N * C, 31), wt = randn(OC * C, 32, 0.3), dout3 = randn(N * OC, 33), dout = randn(N * C, 34);
+  {  // matmul: dinp overwritten, dweight/dbias accumulated in both modes
+    FVec dx0(N * C, 0.f), dw0(OC * C, 1.f), db0(OC, 1.f);
+    k::matmul_backward(dx0.data(), dw0.data(), db0.data(), dout3.data(), x.data(), wt.data(), N, C, OC);
+    FVec dx1(N * C, nan), dw1(OC * C, 1.f), db1(OC, 1.f);
+    k::matmul_backward(dx1.data(), dw1.data(), db1.data(), dout3.data(), x.data(), wt.data(), N, C, OC,
+                       k::Precision::fp32, false);
+    EXPECT_EQ(dx1, dx0);
+    EXPECT_EQ(dw1, dw0);
+    EXPECT_EQ(db1, db0);
+  }
+  {  // layernorm
+    const FVec g = randn(C, 35, 0.3, 1.0);
+    FVec ln(N * C), mean(N), rstd(N);
+    k::layernorm_forward(ln.data(), mean.data(), rstd.data(), x.data(), g.data(), g.data(), N, C);
+    FVec dx0(N * C, 0.f), dw0(C, 2.f), db0(C, 2.f), dx1(N * C, nan), dw1(C, 2.f), db1(C, 2.f);
+    k::layernorm_backward(dx0.data(), dw0.data(), db0.data(), dout.data(), x.data(), g.data(), mean.data(), rstd.data(),
+                          N, C);
+    k::layernorm_backward(dx1.data(), dw1.data(), db1.data(), dout.data(), x.data(), g.data(), mean.data(), rstd.data(),
+                          N, C, false);
+    EXPECT_EQ(dx1, dx0);
+    EXPECT_EQ(dw1, dw0);
+    EXPECT_EQ(db1, db0);
+  }
+  {  // gelu, also in place (dinp == dout) as the model calls it
+    FVec d0(N * OC, 0.f), d1(N * OC, nan), d2 = dout3;
+    k::gelu_backward(d0.data(), dout3.data(), dout3.data(), N * OC);
+    k::gelu_backward(d1.data(), dout3.data(), dout3.data(), N * OC, false);
+    k::gelu_backward(d2.data(), dout3.data(), d2.data(), N * OC, false);
+    EXPECT_EQ(d1, d0);
+    EXPECT_EQ(d2, d0);
+  }
+  {  // attention
+    const FVec qkv = randn(N * 3 * C, 36);
+    FVec out(N * C), att(B * NH * T * T);
+    k::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH);
+    FVec d0(N * 3 * C, 0.f), d1(N * 3 * C, nan);
+    k::attention_backward(d0.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH);
+    k::attention_backward(d1.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH, false);
+    EXPECT_TRUE(no_nan(d1));
+    EXPECT_EQ(d1, d0);
+  }
+  {  // softmax + cross-entropy
+    const FVec z = randn(N * V, 37);
+    std::vector<std::int32_t> tgt(N);
+    for (int i = 0; i < N; ++i) tgt[i] = (i * 5) % V;
+    FVec probs(N * V), losses(N), d0(N * V, 0.f), d1(N * V, nan);
+    k::softmax_crossentropy_forward(probs.data(), losses.data(), z.data(), tgt.data(), N, V);
+    k::softmax_crossentropy_backward(d0.data(), probs.data(), tgt.data(), 1.0f / N, N, V);
+    k::softmax_crossentropy_backward(d1.data(), probs.data(), tgt.data(), 1.0f / N, N, V, false);
+    EXPECT_EQ(d1, d0);
   }
 }

@@ -66,7 +66,7 @@ class Gpt {
   // process spent preempted. Names are "<phase>.<kernel>".
   enum ProfKind {
     kFwdEncoder, kFwdLayerNorm, kFwdMatmul, kFwdAttention, kFwdGelu, kFwdResidual, kFwdSoftmaxCE,
-    kBwdZero, kBwdSoftmaxCE, kBwdMatmul, kBwdLayerNorm, kBwdAttention, kBwdGelu, kBwdResidual, kBwdEncoder, kProfKinds
+    kBwdSoftmaxCE, kBwdMatmul, kBwdLayerNorm, kBwdAttention, kBwdGelu, kBwdEncoder, kProfKinds
   };
   static const char* prof_name(int kind);
   void set_profiling(bool on) { profiling_ = on; }
@@ -81,6 +81,11 @@ class Gpt {
         fch_gelu, fcproj, residual3, lnf, lnf_mean, lnf_rstd, logits, losses, total;
   };
   static ActLayout plan(const GptConfig& cfg, int B, int T);
+  // Offsets of the activation-gradient buffers of backward() (see there).
+  struct GradLayout {
+    std::size_t logits, resid, small, big, total;
+  };
+  static GradLayout plan_grads(const GptConfig& cfg, int B, int T);
   void ensure_activations(int B, int T);
   float* act(std::size_t off) { return acts_.data() + off; }
   float* dact(std::size_t off) { return dacts_.data() + off; }
@@ -90,6 +95,7 @@ class Gpt {
   std::vector<float> params_, grads_;
   std::vector<float> acts_, dacts_;
   ActLayout al_{};
+  GradLayout dl_{};
   int B_ = 0, T_ = 0, capacity_bt_ = 0;
   std::vector<std::int32_t> tokens_, targets_;
   bool have_targets_ = false;

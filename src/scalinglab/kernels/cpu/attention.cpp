@@ -94,7 +94,7 @@ void attention_forward_portable(float* out, float* att, const float* inp, int B,
 }
 
 void attention_backward_portable(float* dinp, const float* dout, const float* inp, const float* att, int B, int T, int C,
-                                 int NH) {
+                                 int NH, bool accumulate) {
   const int hs = C / NH;
   const std::size_t C3 = 3 * static_cast<std::size_t>(C);
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
@@ -111,6 +111,10 @@ void attention_backward_portable(float* dinp, const float* dout, const float* in
         const std::size_t head = static_cast<std::size_t>(b) * T * C3 + static_cast<std::size_t>(h) * hs;
         const float* base = inp + head;
         float* dbase = dinp + head;
+        if (!accumulate)  // this head's q, k, v gradients are sums over queries: start them at 0
+          for (int t2 = 0; t2 < T; ++t2)
+            for (int part = 0; part < 3; ++part)
+              for (int i = 0; i < hs; ++i) dbase[t2 * C3 + part * C + i] = 0.0f;
         for (int t2 = 0; t2 < T; ++t2)
           for (int i = 0; i < hs; ++i) {
             vt[static_cast<std::size_t>(i) * Tpad + t2] = base[t2 * C3 + 2 * C + i];
@@ -281,7 +285,7 @@ SL_AVX512_ATT void attention_forward_avx512(float* out, float* att, const float*
 }
 
 SL_AVX512_ATT void attention_backward_avx512(float* dinp, const float* dout, const float* inp, const float* att, int B,
-                                             int T, int C, int NH) {
+                                             int T, int C, int NH, bool accumulate) {
   const int hs = C / NH;
   const long C3 = 3L * C;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
@@ -317,14 +321,16 @@ SL_AVX512_ATT void attention_backward_avx512(float* dinp, const float* dout, con
           for (int t2 = 0; t2 < n; ++t2) g[t2] = ar[t2] * (g[t2] - dot) * scale;
           for (int t2 = n; t2 < Tpad; ++t2) g[t2] = 0.0f;
         }
+        // Each row of dV, dQ, dK is one tile sum (k range never empty), so with accumulate
+        // false every element is simply written.
         // dV[t2] += Σ_{t≥t2} P[t,t2]·dO[t]   (A = Pᵀ: element (t2, t) at a[t·T + t2])
-        small_gemm(T, hs, a, 1, T, d, C, dv, C3, true, 1.0f,
+        small_gemm(T, hs, a, 1, T, d, C, dv, C3, accumulate, 1.0f,
                    [T](int i0, int) { return std::pair<int, int>(i0, T); });
         // dQ[t] += Σ_{t2≤t} dS[t,t2]·K[t2]
-        small_gemm(T, hs, ds.data(), Tpad, 1, kk, C3, dq, C3, true, 1.0f,
+        small_gemm(T, hs, ds.data(), Tpad, 1, kk, C3, dq, C3, accumulate, 1.0f,
                    [](int i0, int rows) { return std::pair<int, int>(0, i0 + rows); });
         // dK[t2] += Σ_{t≥t2} dS[t,t2]·Q[t]
-        small_gemm(T, hs, ds.data(), 1, Tpad, q, C3, dk, C3, true, 1.0f,
+        small_gemm(T, hs, ds.data(), 1, Tpad, q, C3, dk, C3, accumulate, 1.0f,
                    [T](int i0, int) { return std::pair<int, int>(i0, T); });
       }
     }
@@ -338,9 +344,10 @@ void attention_forward(float* out, float* att, const float* inp, int B, int T, i
   else attention_forward_portable(out, att, inp, B, T, C, NH);
 }
 
-void attention_backward(float* dinp, const float* dout, const float* inp, const float* att, int B, int T, int C, int NH) {
-  if (cpu_has_avx512()) attention_backward_avx512(dinp, dout, inp, att, B, T, C, NH);
-  else attention_backward_portable(dinp, dout, inp, att, B, T, C, NH);
+void attention_backward(float* dinp, const float* dout, const float* inp, const float* att, int B, int T, int C, int NH,
+                        bool accumulate) {
+  if (cpu_has_avx512()) attention_backward_avx512(dinp, dout, inp, att, B, T, C, NH, accumulate);
+  else attention_backward_portable(dinp, dout, inp, att, B, T, C, NH, accumulate);
 }
 
 }  // namespace scalinglab::kernels::cpu

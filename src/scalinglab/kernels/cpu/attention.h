@@ -9,7 +9,9 @@
 namespace scalinglab::kernels::cpu {
 
 void attention_forward(float* out, float* att, const float* inp, int B, int T, int C, int NH);
-// dinp [B,T,3C] += gradient wrt q, k, v. Uses only the saved att, not the raw scores.
-void attention_backward(float* dinp, const float* dout, const float* inp, const float* att, int B, int T, int C, int NH);
+// dinp [B,T,3C] += gradient wrt q, k, v (= with accumulate false: dinp is then only written).
+// Uses only the saved att, not the raw scores.
+void attention_backward(float* dinp, const float* dout, const float* inp, const float* att, int B, int T, int C, int NH,
+                        bool accumulate = true);
 
 }  // namespace scalinglab::kernels::cpu

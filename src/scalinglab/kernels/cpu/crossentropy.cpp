@@ -30,12 +30,16 @@ void softmax_crossentropy_forward(float* probs, float* losses, const float* logi
 }
 
 void softmax_crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets, float dloss, int N,
-                                   int V) {
+                                   int V, bool accumulate) {
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < N; ++n) {
     const float* p = probs + static_cast<std::size_t>(n) * V;
     float* d = dlogits + static_cast<std::size_t>(n) * V;
-    for (int i = 0; i < V; ++i) d[i] += dloss * p[i];
+    if (accumulate) {
+      for (int i = 0; i < V; ++i) d[i] += dloss * p[i];
+    } else {
+      for (int i = 0; i < V; ++i) d[i] = dloss * p[i];
+    }
     d[targets[n]] -= dloss;
   }
 }

@@ -12,9 +12,9 @@ namespace scalinglab::kernels::cpu {
 // targets may be null: then only probs are computed and losses is not touched.
 void softmax_crossentropy_forward(float* probs, float* losses, const float* logits, const std::int32_t* targets,
                                   int N, int V);
-// dlogits [N,V] += dloss·(probs - onehot(target)); dloss is the same for every row
-// (1/N for a mean loss).
+// dlogits [N,V] += dloss·(probs - onehot(target)) (= with accumulate false); dloss is the same
+// for every row (1/N for a mean loss).
 void softmax_crossentropy_backward(float* dlogits, const float* probs, const std::int32_t* targets, float dloss, int N,
-                                   int V);
+                                   int V, bool accumulate = true);
 
 }  // namespace scalinglab::kernels::cpu

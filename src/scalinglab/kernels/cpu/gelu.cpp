@@ -20,7 +20,9 @@ void gelu_forward(float* out, const float* inp, long N) {
   }
 }
 
-void gelu_backward(float* dinp, const float* inp, const float* dout, long N) {
+namespace {
+template <bool kAccumulate>
+void gelu_backward_impl(float* dinp, const float* inp, const float* dout, long N) {
 #pragma omp parallel for simd schedule(static)
   for (long i = 0; i < N; ++i) {
     const float x = inp[i];
@@ -28,8 +30,15 @@ void gelu_backward(float* dinp, const float* inp, const float* dout, long N) {
     // With s = sigmoid(2u): d/dx [x·s] = s + x · 2s(1-s) · du/dx.
     const float s = 1.0f / (1.0f + vexp(-2.0f * u));
     const float grad = s + x * 2.0f * s * (1.0f - s) * kSqrt2OverPi * (1.0f + 3.0f * kCubic * x * x);
-    dinp[i] += grad * dout[i];
+    if (kAccumulate) dinp[i] += grad * dout[i];
+    else dinp[i] = grad * dout[i];
   }
+}
+}  // namespace
+
+void gelu_backward(float* dinp, const float* inp, const float* dout, long N, bool accumulate) {
+  if (accumulate) gelu_backward_impl<true>(dinp, inp, dout, N);
+  else gelu_backward_impl<false>(dinp, inp, dout, N);
 }
 
 }  // namespace scalinglab::kernels::cpu

@@ -5,6 +5,8 @@
 namespace scalinglab::kernels::cpu {
 
 void gelu_forward(float* out, const float* inp, long N);
-void gelu_backward(float* dinp, const float* inp, const float* dout, long N);  // dinp += gelu'(inp)·dout
+// dinp += gelu'(inp)·dout, or dinp = gelu'(inp)·dout with accumulate false (then dinp may be
+// dout itself: the model computes the gradient in place).
+void gelu_backward(float* dinp, const float* inp, const float* dout, long N, bool accumulate = true);
 
 }  // namespace scalinglab::kernels::cpu

@@ -68,22 +68,37 @@ T* scratch(std::vector<T>& v, std::size_t n) {
 //       values VDPBF16PS multiplies with the two adjacent bf16 of each B lane. K is padded to
 //       even with zeros. (The bf16 B packer's strided branch assumes B.rs == 1, i.e. B = Wᵀ.)
 
-void pack_b_f32(float* d, MatView B, int N, int jp, int k0, int kc) {
-  const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
+inline __mmask16 mask16(int n) { return n >= 16 ? 0xffff : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1); }
+
+#define SL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+// Panels [jp0, jp1) of one K chunk, panel after panel. A row-major B (the activations in dW) is
+// walked row by row across all the panels: one contiguous read per row instead of 32-float
+// pieces of every row once per panel, which streams better when B comes from DRAM (dW reads
+// activations saved by the forward pass long before).
+SL_AVX512 void pack_b_f32(float* d, MatView B, int N, int jp0, int jp1, int k0, int kc) {
+  const std::size_t panel = static_cast<std::size_t>(kc) * kNr;
   if (B.cs == 1) {
     for (int k = 0; k < kc; ++k) {
-      const float* s = B.p + (k0 + k) * B.rs + j0;
-      float* o = d + static_cast<std::size_t>(k) * kNr;
-      for (int j = 0; j < nr; ++j) o[j] = s[j];
-      for (int j = nr; j < kNr; ++j) o[j] = 0.0f;
+      const float* s = B.p + (k0 + k) * B.rs;
+      for (int jp = jp0; jp < jp1; ++jp) {
+        const int j0 = jp * kNr;
+        float* o = d + (jp - jp0) * panel + static_cast<std::size_t>(k) * kNr;
+        _mm512_storeu_ps(o, _mm512_maskz_loadu_ps(mask16(N - j0), s + j0));
+        _mm512_storeu_ps(o + 16, _mm512_maskz_loadu_ps(mask16(N - j0 - 16), s + j0 + 16));
+      }
     }
-  } else {
+    return;
+  }
+  for (int jp = jp0; jp < jp1; ++jp) {
+    const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
+    float* dp = d + (jp - jp0) * panel;
     for (int j = 0; j < kNr; ++j) {
       if (j < nr) {
-        const float* s = B.p + (j0 + j) * B.cs + k0 * B.rs;
-        for (int k = 0; k < kc; ++k) d[static_cast<std::size_t>(k) * kNr + j] = s[k * B.rs];
+        const float* src = B.p + (j0 + j) * B.cs + k0 * B.rs;
+        for (int k = 0; k < kc; ++k) dp[static_cast<std::size_t>(k) * kNr + j] = src[k * B.rs];
       } else {
-        for (int k = 0; k < kc; ++k) d[static_cast<std::size_t>(k) * kNr + j] = 0.0f;
+        for (int k = 0; k < kc; ++k) dp[static_cast<std::size_t>(k) * kNr + j] = 0.0f;
       }
     }
   }
@@ -125,8 +140,6 @@ SL_BF16_TARGET inline __m512i pair_rows(__m512 lo, __m512 hi) {
                                        5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   return _mm512_permutexvar_epi16(idx, v);
 }
-inline __mmask16 mask16(int n) { return n >= 16 ? 0xffff : n <= 0 ? 0 : static_cast<__mmask16>((1u << n) - 1); }
-
 SL_BF16_TARGET void pack_b_bf16(std::uint16_t* d, MatView B, int K, int N, int jp, int k0, int kc /* even */) {
   const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
   if (B.cs == 1) {
@@ -212,7 +225,6 @@ SL_BF16_TARGET void pack_a_bf16(std::uint16_t* dst, MatView A, int M, int i0, in
 // init is (load_c ? C : 0) + (bias ? bias row : 0); the bias is passed with the first chunk only. 24 accumulators + 2 B vectors stay in
 // registers; the A values are embedded broadcasts of the FMA's memory operand.
 
-#define SL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
 SL_AVX512 inline void store_tile(__m512* acc0, __m512* acc1, float* c, long ldc, int mr, int nr, bool load_c,
                                  const float* bias) {
@@ -373,10 +385,11 @@ void gemm(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const f
         const int kc = std::min(kc_max, Kp - k0);
         const bool load_c = accumulate || k0 > 0;
         const float* bias_now = k0 == 0 ? bias : nullptr;
-        for (int jp = jb; jp < jb1; ++jp) {
-          const std::size_t off = static_cast<std::size_t>(jp - jb) * kc * kNr;
-          if (bf) pack_b_bf16(b16 + off, B, K, N, jp, k0, kc);
-          else pack_b_f32(b32 + off, B, N, jp, k0, kc);
+        if (bf) {
+          for (int jp = jb; jp < jb1; ++jp)
+            pack_b_bf16(b16 + static_cast<std::size_t>(jp - jb) * kc * kNr, B, K, N, jp, k0, kc);
+        } else {
+          pack_b_f32(b32, B, N, jb, jb1, k0, kc);
         }
         for (int ib = ip0; ib < ip1; ib += kMc / kMr) {  // row blocks of up to kMc rows
           const int i0 = ib * kMr, mc = std::min({kMc, M - i0, (ip1 - ib) * kMr});

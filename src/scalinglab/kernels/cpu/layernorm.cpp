@@ -29,7 +29,8 @@ void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, c
 }
 
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                        const float* weight, const float* mean, const float* rstd, int N, int C) {
+                        const float* weight, const float* mean, const float* rstd, int N, int C,
+                        bool accumulate_dinp) {
   // Input gradient: rows are independent.
 #pragma omp parallel for schedule(static)
   for (int n = 0; n < N; ++n) {
@@ -48,9 +49,10 @@ void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* 
     }
     g_mean /= static_cast<float>(C);
     gx_mean /= static_cast<float>(C);
-    for (int c = 0; c < C; ++c) {
-      const float xhat = (x[c] - m) * s;
-      dx[c] += s * (d[c] * weight[c] - g_mean - xhat * gx_mean);
+    if (accumulate_dinp) {
+      for (int c = 0; c < C; ++c) dx[c] += s * (d[c] * weight[c] - g_mean - (x[c] - m) * s * gx_mean);
+    } else {
+      for (int c = 0; c < C; ++c) dx[c] = s * (d[c] * weight[c] - g_mean - (x[c] - m) * s * gx_mean);
     }
   }
   // Parameter gradients sum over rows; threads own channel slices and walk rows in order, which

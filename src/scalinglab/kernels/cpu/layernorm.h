@@ -9,7 +9,10 @@ inline constexpr float kLayerNormEps = 1e-5f;
 
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight, const float* bias,
                        int N, int C);
+// dinp [N,C] += input gradient (= with accumulate_dinp false: dinp is then only written);
+// dweight, dbias [C] += parameter gradients.
 void layernorm_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                        const float* weight, const float* mean, const float* rstd, int N, int C);
+                        const float* weight, const float* mean, const float* rstd, int N, int C,
+                        bool accumulate_dinp = true);
 
 }  // namespace scalinglab::kernels::cpu

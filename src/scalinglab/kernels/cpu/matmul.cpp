@@ -80,10 +80,10 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
 }
 
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight,
-                     int N, int C, int OC, Precision p) {
+                     int N, int C, int OC, Precision p, bool accumulate_dinp) {
   if (use_own(p)) {
-    // dinp[n,c] += Σ_o dout[n,o]·W[o,c]; dweight[o,c] += Σ_n dout[n,o]·inp[n,c].
-    if (dinp) gemm(N, C, OC, {dout, OC, 1}, {weight, C, 1}, dinp, C, nullptr, true, p);
+    // dinp[n,c] (+)= Σ_o dout[n,o]·W[o,c]; dweight[o,c] += Σ_n dout[n,o]·inp[n,c].
+    if (dinp) gemm(N, C, OC, {dout, OC, 1}, {weight, C, 1}, dinp, C, nullptr, accumulate_dinp, p);
     if (dweight) gemm(OC, C, N, {dout, 1, OC}, {inp, C, 1}, dweight, C, nullptr, true, p);
   } else {
     use_single_threaded_blas();
@@ -93,7 +93,7 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
     for (int rb = 0; rb < blocks(N, kRowBlock); ++rb) {
       const int n0 = rb * kRowBlock, rows = n0 + kRowBlock <= N ? kRowBlock : N - n0;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, C, OC, 1.0f, dout + static_cast<std::size_t>(n0) * OC,
-                  OC, weight, C, 1.0f, dinp + static_cast<std::size_t>(n0) * C, C);
+                  OC, weight, C, accumulate_dinp ? 1.0f : 0.0f, dinp + static_cast<std::size_t>(n0) * C, C);
     }
   }
   if (dweight && !use_own(p)) {

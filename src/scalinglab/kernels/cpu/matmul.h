@@ -15,9 +15,11 @@ const char* matmul_backend();
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias, int N, int C, int OC,
                     Precision p = Precision::fp32);
 // dinp [N,C] += dout·weight; dweight [OC,C] += doutᵀ·inp; dbias [OC] += Σ_n dout. Any of
-// dinp / dweight / dbias may be null to skip it.
+// dinp / dweight / dbias may be null to skip it. accumulate_dinp = false makes it dinp =
+// dout·weight (dinp is only written, so it need not be zeroed first); the parameter
+// gradients always accumulate.
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight,
-                     int N, int C, int OC, Precision p = Precision::fp32);
+                     int N, int C, int OC, Precision p = Precision::fp32, bool accumulate_dinp = true);
 
 // Hand-written forward (OpenMP over rows, register-blocked, vectorised over C) kept as the
 // measured alternative to sgemm for small shapes and as an independent check in the tests.
