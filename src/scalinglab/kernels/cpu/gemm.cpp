@@ -315,22 +315,29 @@ SL_BF16_TARGET void ukr_bf16(int kc /* even */, const std::uint16_t* __restrict 
 // (M = output features, K = B·T) a 96-row block to one thread and a 32-row block to the other:
 // with 2 threads the dW GEMMs of the d=128 model ran at 117-164 GFLOP/s, slower than on one
 // thread. The grid is picked by a cost model in cycles per k step of the busiest thread: one
-// micro-tile is 24 FMAs (~12 cycles on two FMA pipes) plus, per 12-row A micro-panel, the cost
-// of packing it (bf16: converting copy, ~6) or of re-reading it from cache when every thread
-// with the same rows reads it in place (fp32, ~2). Only who computes what changes with the
-// grid, never the arithmetic of an element.
+// micro-tile is 24 FMAs (~12 cycles on two FMA pipes); per 12-row A micro-panel, packing it
+// (bf16: converting copy, ~6) or re-reading it from cache when every thread with the same rows
+// reads it in place (fp32, ~2); per B panel, packing it (~8: in dW, B is an activation saved by
+// the forward pass and comes from DRAM, so threads that split the columns read less of it;
+// measured: d=64 model backward matmuls 4.7 → 4.4 ms against a cost of 0). Only who computes
+// what changes with the grid, never the arithmetic of an element.
 struct Grid {
   int tm = 1, tn = 1;
 };
 
 Grid thread_grid(int mpanels, int npanels, int threads, double a_panel_cost) {
   constexpr double kTile = 12.0;
+  constexpr double kPackB = 8.0;
+  auto cost = [&](int tm, int tn) {
+    return static_cast<double>(cdiv(mpanels, tm)) * (cdiv(npanels, tn) * kTile + a_panel_cost) +
+           cdiv(npanels, tn) * kPackB;
+  };
   Grid best;
-  double best_cost = static_cast<double>(mpanels) * (npanels * kTile + a_panel_cost);
+  double best_cost = cost(1, 1);
   for (int tm = 1; tm <= std::min(threads, mpanels); ++tm) {
     for (int tn = 1; tm * tn <= threads && tn <= npanels; ++tn) {
-      const double cost = static_cast<double>(cdiv(mpanels, tm)) * (cdiv(npanels, tn) * kTile + a_panel_cost);
-      if (cost < best_cost) best_cost = cost, best = {tm, tn};  // ties keep fewer threads
+      const double c = cost(tm, tn);
+      if (c < best_cost) best_cost = c, best = {tm, tn};  // ties keep fewer threads
     }
   }
   return best;
