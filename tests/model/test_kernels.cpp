@@ -502,3 +502,33 @@ TEST(Kernels, OverwriteModeEqualsAccumulatingIntoZeros) {
     EXPECT_EQ(d1, d0);
   }
 }
+
+TEST(Kernels, ParameterGradientSumsSpanRowBlocks) {
+  // LayerNorm's dweight/dbias and the matmul dbias sum over rows in fixed row blocks (32 / 64
+  // rows) plus an ordered sum of the block partials; N = 150 gives full and partial blocks.
+  // Reference: the closed-form sums in double, on top of a non-zero starting value.
+  const int N = 150, C = 20;
+  const FVec x = randn(N * C, 41, 1.5, 2.0), g = randn(C, 42, 0.3, 1.0), dout = randn(N * C, 43);
+  FVec ln(N * C), mean(N), rstd(N);
+  k::layernorm_forward(ln.data(), mean.data(), rstd.data(), x.data(), g.data(), g.data(), N, C);
+  FVec dx(N * C, 0.f), dw(C, 0.5f), db(C, 0.5f), dbias(C, 0.25f);
+  k::layernorm_backward(dx.data(), dw.data(), db.data(), dout.data(), x.data(), g.data(), mean.data(), rstd.data(), N,
+                        C);
+  k::matmul_backward(nullptr, nullptr, dbias.data(), dout.data(), x.data(), g.data(), N, C, C);
+  Vec rw(C, 0.5), rb(C, 0.5), rbias(C, 0.25);
+  for (int n = 0; n < N; ++n) {
+    double m = 0, v = 0;
+    for (int c = 0; c < C; ++c) m += x[n * C + c];
+    m /= C;
+    for (int c = 0; c < C; ++c) v += (x[n * C + c] - m) * (x[n * C + c] - m);
+    const double s = 1.0 / std::sqrt(v / C + k::kLayerNormEps);
+    for (int c = 0; c < C; ++c) {
+      rw[c] += dout[n * C + c] * (x[n * C + c] - m) * s;
+      rb[c] += dout[n * C + c];
+      rbias[c] += dout[n * C + c];
+    }
+  }
+  EXPECT_LT(rel_err(dw, rw), 1e-5);
+  EXPECT_LT(rel_err(db, rb), 1e-5);
+  EXPECT_LT(rel_err(dbias, rbias), 1e-5);
+}

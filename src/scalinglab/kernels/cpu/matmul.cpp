@@ -2,9 +2,11 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 // Declared here rather than taken from cblas.h: /usr/include's cblas.h may be the netlib one
 // (Debian alternatives), while we always link OpenBLAS itself (pkg-config openblas).
@@ -107,14 +109,34 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
     }
   }
   if (dbias) {
-    // Column sums; threads own column slices and add rows in order (deterministic, vectorised).
-    constexpr int kSlice = 64;
-#pragma omp parallel for schedule(static)
-    for (int s = 0; s < blocks(OC, kSlice); ++s) {
-      const int j0 = s * kSlice, j1 = j0 + kSlice < OC ? j0 + kSlice : OC;
-      for (int n = 0; n < N; ++n) {
-        const float* d = dout + static_cast<std::size_t>(n) * OC;
-        for (int j = j0; j < j1; ++j) dbias[j] += d[j];
+    // Column sums of dout. Fixed blocks of kRows rows each sum their rows in order, then the
+    // block partials are added in block order: independent of the thread count, and parallel
+    // whatever OC is (column slices alone left OC = 64 to one thread).
+    constexpr int kRows = 64, kSlice = 16;
+    const int nblocks = blocks(N, kRows);
+    thread_local std::vector<float> partial;
+    if (partial.size() < static_cast<std::size_t>(nblocks) * OC) partial.resize(static_cast<std::size_t>(nblocks) * OC);
+    float* part = partial.data();
+#pragma omp parallel
+    {
+#pragma omp for schedule(static)
+      for (int blk = 0; blk < nblocks; ++blk) {
+        float* pb = part + static_cast<std::size_t>(blk) * OC;
+        for (int j = 0; j < OC; ++j) pb[j] = 0.0f;
+        const int n1 = std::min(N, (blk + 1) * kRows);
+        for (int n = blk * kRows; n < n1; ++n) {
+          const float* d = dout + static_cast<std::size_t>(n) * OC;
+#pragma omp simd
+          for (int j = 0; j < OC; ++j) pb[j] += d[j];
+        }
+      }
+#pragma omp for schedule(static)
+      for (int j0 = 0; j0 < OC; j0 += kSlice) {
+        const int j1 = std::min(OC, j0 + kSlice);
+        float s[kSlice] = {};
+        for (int blk = 0; blk < nblocks; ++blk)
+          for (int j = j0; j < j1; ++j) s[j - j0] += part[static_cast<std::size_t>(blk) * OC + j];
+        for (int j = j0; j < j1; ++j) dbias[j] += s[j - j0];
       }
     }
   }
