@@ -271,3 +271,29 @@ TEST(RunSpecPrecision, JsonRoundTripAndDefault) {
     EXPECT_NE(std::string(e.what()).find("precision"), std::string::npos) << e.what();
   }
 }
+
+TEST(Gemm, TeamVersionMatchesGemmInsideOneRegion) {
+  // gemm_team: the team of an enclosing parallel region computes the product, two products per
+  // region as matmul_backward does, with teams of 1-4 threads; bit-identical to gemm().
+  for (k::Precision p : {k::Precision::fp32, k::Precision::bf16}) {
+    if (!k::gemm_available(p)) continue;
+    const int M = 75, N = 70, K = 300;
+    const auto a = randn(static_cast<std::size_t>(M) * K, 51), b = randn(static_cast<std::size_t>(K) * N, 52);
+    const auto bias = randn(N, 53);
+    std::vector<float> ref1(M * N, 1.0f), ref2(K * N, 2.0f);
+    k::gemm(M, N, K, {a.data(), K, 1}, {b.data(), N, 1}, ref1.data(), N, bias.data(), false, p);
+    // second product: Aᵀ·C-like shape with an accumulate (K×N = (K×M)·(M×N))
+    k::gemm(K, N, M, {a.data(), 1, K}, {ref1.data(), N, 1}, ref2.data(), N, nullptr, true, p);
+    for (int threads = 1; threads <= 4; ++threads) {
+      std::vector<float> c1(M * N, 1.0f), c2(K * N, 2.0f);
+#pragma omp parallel num_threads(threads)
+      {
+        k::gemm_team(M, N, K, {a.data(), K, 1}, {b.data(), N, 1}, c1.data(), N, bias.data(), false, p);
+#pragma omp barrier
+        k::gemm_team(K, N, M, {a.data(), 1, K}, {c1.data(), N, 1}, c2.data(), N, nullptr, true, p);
+      }
+      EXPECT_EQ(c1, ref1) << k::precision_name(p) << " " << threads;
+      EXPECT_EQ(c2, ref2) << k::precision_name(p) << " " << threads;
+    }
+  }
+}

@@ -349,86 +349,110 @@ int split(int total, int n, int i) { return static_cast<int>(static_cast<long>(t
 thread_local std::vector<float> tl_a32, tl_b32;
 thread_local std::vector<std::uint16_t> tl_a16, tl_b16;
 
-}  // namespace
-
-void gemm(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const float* bias, bool accumulate,
-          Precision p) {
-  if (M <= 0 || N <= 0) return;
-  if (!gemm_available(p)) throw std::logic_error(std::string("gemm: precision ") + precision_name(p) + " unavailable");
+// C = init when K = 0 or C is empty; returns whether that was the case.
+bool gemm_trivial(int M, int N, int K, float* C, long ldc, const float* bias, bool accumulate) {
+  if (M <= 0 || N <= 0) return true;
   if (K <= 0) {  // empty sum: C = init
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) C[i * ldc + j] = (accumulate ? C[i * ldc + j] : 0.0f) + (bias ? bias[j] : 0.0f);
-    return;
+    return true;
   }
+  return false;
+}
+
+Grid gemm_grid(int M, int N, MatView A, Precision p, int threads) {
+  const bool a_direct = p == Precision::fp32 && (A.cs == 1 || A.rs == 1);  // see ukr_f32
+  return thread_grid(cdiv(M, kMr), cdiv(N, kNr), threads, a_direct ? 2.0 : 6.0);
+}
+
+// Thread t's share of a GEMM split by `grid`. Loop order (Goto's): column block → K chunk (pack this thread's B panels of the
+// chunk) → row block (pack A where needed) → micro-tiles. Each thread packs its own B panels
+// (threads in the same grid column pack the same panels; cheap next to the tiles), so there is
+// no barrier, and a chunk is used while it is still in L1/L2. B used to be packed whole up
+// front (K×N, shared): for dW that is all of the B·T×C activation, written out and read back
+// from L3, which cost 20-45% of the dW time on the model shapes with 2 threads.
+void gemm_part(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const float* bias, bool accumulate,
+               Precision p, const Grid& grid, int t) {
   const bool bf = p == Precision::bf16;
   const int Kp = bf ? (K + 1) & ~1 : K;  // packed depth
   const int kc_max = bf ? 2 * kKc : kKc;  // same bytes per chunk in both precisions
   const int mpanels = cdiv(M, kMr), npanels = cdiv(N, kNr);
   const bool a_direct = !bf && (A.cs == 1 || A.rs == 1);  // see ukr_f32
-  const Grid grid =
-      thread_grid(mpanels, npanels, omp_in_parallel() ? 1 : omp_get_max_threads(), a_direct ? 2.0 : 6.0);
-
-  // Loop order per thread (Goto's): column block → K chunk (pack this thread's B panels of the
-  // chunk) → row block (pack A where needed) → micro-tiles. Each thread packs its own B panels
-  // (threads in the same grid column pack the same panels; cheap next to the tiles), so there is
-  // no barrier, and a chunk is used while it is still in L1/L2. B used to be packed whole up
-  // front (K×N, shared): for dW that is all of the B·T×C activation, written out and read back
-  // from L3, which cost 20-45% of the dW time on the model shapes with 2 threads.
-#pragma omp parallel num_threads(grid.tm * grid.tn) if (grid.tm * grid.tn > 1)
-  {
-    const int t = omp_get_thread_num(), tr = t / grid.tn, tc = t % grid.tn;
-    // This thread's rectangle of C: row panels [ip0, ip1) × column panels [jq0, jq1).
-    const int ip0 = split(mpanels, grid.tm, tr), ip1 = split(mpanels, grid.tm, tr + 1);
-    const int jq0 = split(npanels, grid.tn, tc), jq1 = split(npanels, grid.tn, tc + 1);
-    const std::size_t asize = static_cast<std::size_t>(cdiv(kMc, kMr)) * kMr * kc_max;
-    const std::size_t bsize = static_cast<std::size_t>(std::min(kNc, jq1 - jq0)) * kc_max * kNr;
-    float* a32 = bf ? nullptr : scratch(tl_a32, asize);
-    std::uint16_t* a16 = bf ? scratch(tl_a16, asize) : nullptr;
-    float* b32 = bf ? nullptr : scratch(tl_b32, bsize);
-    std::uint16_t* b16 = bf ? scratch(tl_b16, bsize) : nullptr;
-    for (int jb = jq0; jb < jq1; jb += kNc) {  // column blocks of up to kNc panels
-      const int jb1 = std::min(jq1, jb + kNc);
-      for (int k0 = 0; k0 < Kp; k0 += kc_max) {
-        const int kc = std::min(kc_max, Kp - k0);
-        const bool load_c = accumulate || k0 > 0;
-        const float* bias_now = k0 == 0 ? bias : nullptr;
-        if (bf) {
-          for (int jp = jb; jp < jb1; ++jp)
-            pack_b_bf16(b16 + static_cast<std::size_t>(jp - jb) * kc * kNr, B, K, N, jp, k0, kc);
-        } else {
-          pack_b_f32(b32, B, N, jb, jb1, k0, kc);
-        }
-        for (int ib = ip0; ib < ip1; ib += kMc / kMr) {  // row blocks of up to kMc rows
-          const int i0 = ib * kMr, mc = std::min({kMc, M - i0, (ip1 - ib) * kMr});
-          // fp32 packs only a partial last panel (a direct read would run past A's end).
-          const int full = a_direct ? mc / kMr : 0;
-          if (bf) pack_a_bf16(a16, A, M, i0, mc, k0, kc, K);
-          else if (full * kMr < mc) pack_a_f32(a32, A, M, i0 + full * kMr, mc - full * kMr, k0, kc);
-          for (int jp = jb; jp < jb1; ++jp) {
-            const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
-            const float* bias_j = bias_now ? bias_now + j0 : nullptr;
-            const std::size_t boff = static_cast<std::size_t>(jp - jb) * kc * kNr;
-            for (int ip = 0; ip < cdiv(mc, kMr); ++ip) {
-              const int r0 = i0 + ip * kMr, mr = std::min(kMr, M - r0);
-              float* c = C + r0 * ldc + j0;
-              if (bf) {
-                ukr_bf16(kc, a16 + static_cast<std::size_t>(ip) * kc * kMr, b16 + boff, c, ldc, mr, nr, load_c,
-                         bias_j);
-              } else if (ip >= full) {
-                ukr_f32<false>(kc, a32 + static_cast<std::size_t>(ip - full) * kc * kMr, kMr, b32 + boff, c, ldc, mr,
-                               nr, load_c, bias_j);
-              } else if (A.cs == 1) {
-                ukr_f32<true>(kc, A.p + r0 * A.rs + k0, A.rs, b32 + boff, c, ldc, mr, nr, load_c, bias_j);
-              } else {
-                ukr_f32<false>(kc, A.p + r0 + static_cast<long>(k0) * A.cs, A.cs, b32 + boff, c, ldc, mr, nr,
-                               load_c, bias_j);
-              }
+  if (t >= grid.tm * grid.tn) return;  // the grid may use fewer threads than the team
+  const int tr = t / grid.tn, tc = t % grid.tn;
+  // This thread's rectangle of C: row panels [ip0, ip1) × column panels [jq0, jq1).
+  const int ip0 = split(mpanels, grid.tm, tr), ip1 = split(mpanels, grid.tm, tr + 1);
+  const int jq0 = split(npanels, grid.tn, tc), jq1 = split(npanels, grid.tn, tc + 1);
+  const std::size_t asize = static_cast<std::size_t>(cdiv(kMc, kMr)) * kMr * kc_max;
+  const std::size_t bsize = static_cast<std::size_t>(std::min(kNc, jq1 - jq0)) * kc_max * kNr;
+  float* a32 = bf ? nullptr : scratch(tl_a32, asize);
+  std::uint16_t* a16 = bf ? scratch(tl_a16, asize) : nullptr;
+  float* b32 = bf ? nullptr : scratch(tl_b32, bsize);
+  std::uint16_t* b16 = bf ? scratch(tl_b16, bsize) : nullptr;
+  for (int jb = jq0; jb < jq1; jb += kNc) {  // column blocks of up to kNc panels
+    const int jb1 = std::min(jq1, jb + kNc);
+    for (int k0 = 0; k0 < Kp; k0 += kc_max) {
+      const int kc = std::min(kc_max, Kp - k0);
+      const bool load_c = accumulate || k0 > 0;
+      const float* bias_now = k0 == 0 ? bias : nullptr;
+      if (bf) {
+        for (int jp = jb; jp < jb1; ++jp)
+          pack_b_bf16(b16 + static_cast<std::size_t>(jp - jb) * kc * kNr, B, K, N, jp, k0, kc);
+      } else {
+        pack_b_f32(b32, B, N, jb, jb1, k0, kc);
+      }
+      for (int ib = ip0; ib < ip1; ib += kMc / kMr) {  // row blocks of up to kMc rows
+        const int i0 = ib * kMr, mc = std::min({kMc, M - i0, (ip1 - ib) * kMr});
+        // fp32 packs only a partial last panel (a direct read would run past A's end).
+        const int full = a_direct ? mc / kMr : 0;
+        if (bf) pack_a_bf16(a16, A, M, i0, mc, k0, kc, K);
+        else if (full * kMr < mc) pack_a_f32(a32, A, M, i0 + full * kMr, mc - full * kMr, k0, kc);
+        for (int jp = jb; jp < jb1; ++jp) {
+          const int j0 = jp * kNr, nr = std::min(kNr, N - j0);
+          const float* bias_j = bias_now ? bias_now + j0 : nullptr;
+          const std::size_t boff = static_cast<std::size_t>(jp - jb) * kc * kNr;
+          for (int ip = 0; ip < cdiv(mc, kMr); ++ip) {
+            const int r0 = i0 + ip * kMr, mr = std::min(kMr, M - r0);
+            float* c = C + r0 * ldc + j0;
+            if (bf) {
+              ukr_bf16(kc, a16 + static_cast<std::size_t>(ip) * kc * kMr, b16 + boff, c, ldc, mr, nr, load_c,
+                       bias_j);
+            } else if (ip >= full) {
+              ukr_f32<false>(kc, a32 + static_cast<std::size_t>(ip - full) * kc * kMr, kMr, b32 + boff, c, ldc, mr,
+                             nr, load_c, bias_j);
+            } else if (A.cs == 1) {
+              ukr_f32<true>(kc, A.p + r0 * A.rs + k0, A.rs, b32 + boff, c, ldc, mr, nr, load_c, bias_j);
+            } else {
+              ukr_f32<false>(kc, A.p + r0 + static_cast<long>(k0) * A.cs, A.cs, b32 + boff, c, ldc, mr, nr,
+                             load_c, bias_j);
             }
           }
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void gemm(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const float* bias, bool accumulate,
+          Precision p) {
+  if (M <= 0 || N <= 0) return;
+  if (!gemm_available(p)) throw std::logic_error(std::string("gemm: precision ") + precision_name(p) + " unavailable");
+  if (gemm_trivial(M, N, K, C, ldc, bias, accumulate)) return;
+  const Grid grid = gemm_grid(M, N, A, p, omp_in_parallel() ? 1 : omp_get_max_threads());
+#pragma omp parallel num_threads(grid.tm * grid.tn) if (grid.tm * grid.tn > 1)
+  gemm_part(M, N, K, A, B, C, ldc, bias, accumulate, p, grid, omp_get_thread_num());
+}
+
+void gemm_team(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const float* bias, bool accumulate,
+               Precision p) {
+  const int t = omp_get_thread_num(), team = omp_get_num_threads();
+  if (M <= 0 || N <= 0 || K <= 0) {
+    if (t == 0) gemm_trivial(M, N, K, C, ldc, bias, accumulate);
+    return;
+  }
+  gemm_part(M, N, K, A, B, C, ldc, bias, accumulate, p, gemm_grid(M, N, A, p, team), t);
 }
 
 }  // namespace scalinglab::kernels::cpu

@@ -43,4 +43,13 @@ struct MatView {
 void gemm(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const float* bias, bool accumulate,
           Precision p);
 
+// The same product computed by the team of the enclosing OpenMP parallel region: every thread of
+// the team must call it with the same arguments; each computes its own rectangle of C, and there
+// is no barrier at the end (the caller adds one if it reads C). Lets one parallel region hold
+// several GEMMs (matmul_backward's dX and dW): with OMP_WAIT_POLICY=passive every region start
+// wakes the sleeping workers, which cost ~15% of the d=64 step. Requires gemm_available(p)
+// (checked by the caller: an exception cannot leave a parallel region). Same results as gemm().
+void gemm_team(int M, int N, int K, MatView A, MatView B, float* C, long ldc, const float* bias, bool accumulate,
+               Precision p);
+
 }  // namespace scalinglab::kernels::cpu

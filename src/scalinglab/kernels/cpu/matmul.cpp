@@ -1,6 +1,7 @@
 #include "scalinglab/kernels/cpu/matmul.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -81,16 +82,59 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
   }
 }
 
+namespace {
+
+// dbias[j] += Σ_n dout[n, j], by the team of the enclosing parallel region (ends with a
+// barrier). Fixed blocks of kBiasRows rows each sum their rows in order into part
+// [blocks × OC], then the block partials are added in block order: independent of the thread
+// count, and parallel whatever OC is (column slices alone left OC = 64 to one thread).
+constexpr int kBiasRows = 64;
+void bias_grad_team(float* dbias, const float* dout, int N, int OC, float* part) {
+  constexpr int kSlice = 16;
+  const int nblocks = blocks(N, kBiasRows);
+#pragma omp for schedule(static)
+  for (int blk = 0; blk < nblocks; ++blk) {
+    float* pb = part + static_cast<std::size_t>(blk) * OC;
+    for (int j = 0; j < OC; ++j) pb[j] = 0.0f;
+    const int n1 = std::min(N, (blk + 1) * kBiasRows);
+    for (int n = blk * kBiasRows; n < n1; ++n) {
+      const float* d = dout + static_cast<std::size_t>(n) * OC;
+#pragma omp simd
+      for (int j = 0; j < OC; ++j) pb[j] += d[j];
+    }
+  }
+#pragma omp for schedule(static)
+  for (int j0 = 0; j0 < OC; j0 += kSlice) {
+    const int j1 = std::min(OC, j0 + kSlice);
+    float s[kSlice] = {};
+    for (int blk = 0; blk < nblocks; ++blk)
+      for (int j = j0; j < j1; ++j) s[j - j0] += part[static_cast<std::size_t>(blk) * OC + j];
+    for (int j = j0; j < j1; ++j) dbias[j] += s[j - j0];
+  }
+}
+
+}  // namespace
+
 void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp, const float* weight,
                      int N, int C, int OC, Precision p, bool accumulate_dinp) {
+  thread_local std::vector<float> bias_part;
+  if (dbias && bias_part.size() < static_cast<std::size_t>(blocks(N, kBiasRows)) * OC)
+    bias_part.resize(static_cast<std::size_t>(blocks(N, kBiasRows)) * OC);
+  float* part = bias_part.data();
   if (use_own(p)) {
-    // dinp[n,c] (+)= Σ_o dout[n,o]·W[o,c]; dweight[o,c] += Σ_n dout[n,o]·inp[n,c].
-    if (dinp) gemm(N, C, OC, {dout, OC, 1}, {weight, C, 1}, dinp, C, nullptr, accumulate_dinp, p);
-    if (dweight) gemm(OC, C, N, {dout, 1, OC}, {inp, C, 1}, dweight, C, nullptr, true, p);
-  } else {
-    use_single_threaded_blas();
+    // dinp[n,c] (+)= Σ_o dout[n,o]·W[o,c]; dweight[o,c] += Σ_n dout[n,o]·inp[n,c]. One parallel
+    // region for the three products (see gemm_team); they write disjoint buffers, so a thread
+    // goes on to the next as soon as its share of the previous one is done.
+#pragma omp parallel if (!omp_in_parallel())
+    {
+      if (dinp) gemm_team(N, C, OC, {dout, OC, 1}, {weight, C, 1}, dinp, C, nullptr, accumulate_dinp, p);
+      if (dweight) gemm_team(OC, C, N, {dout, 1, OC}, {inp, C, 1}, dweight, C, nullptr, true, p);
+      if (dbias) bias_grad_team(dbias, dout, N, OC, part);
+    }
+    return;
   }
-  if (dinp && !use_own(p)) {
+  use_single_threaded_blas();
+  if (dinp) {
 #pragma omp parallel for schedule(static)
     for (int rb = 0; rb < blocks(N, kRowBlock); ++rb) {
       const int n0 = rb * kRowBlock, rows = n0 + kRowBlock <= N ? kRowBlock : N - n0;
@@ -98,7 +142,7 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
                   OC, weight, C, accumulate_dinp ? 1.0f : 0.0f, dinp + static_cast<std::size_t>(n0) * C, C);
     }
   }
-  if (dweight && !use_own(p)) {
+  if (dweight) {
     // dweight sums over all N rows; splitting over output features instead keeps each sum in
     // one call (no cross-thread reduction).
 #pragma omp parallel for schedule(static)
@@ -109,36 +153,8 @@ void matmul_backward(float* dinp, float* dweight, float* dbias, const float* dou
     }
   }
   if (dbias) {
-    // Column sums of dout. Fixed blocks of kRows rows each sum their rows in order, then the
-    // block partials are added in block order: independent of the thread count, and parallel
-    // whatever OC is (column slices alone left OC = 64 to one thread).
-    constexpr int kRows = 64, kSlice = 16;
-    const int nblocks = blocks(N, kRows);
-    thread_local std::vector<float> partial;
-    if (partial.size() < static_cast<std::size_t>(nblocks) * OC) partial.resize(static_cast<std::size_t>(nblocks) * OC);
-    float* part = partial.data();
-#pragma omp parallel
-    {
-#pragma omp for schedule(static)
-      for (int blk = 0; blk < nblocks; ++blk) {
-        float* pb = part + static_cast<std::size_t>(blk) * OC;
-        for (int j = 0; j < OC; ++j) pb[j] = 0.0f;
-        const int n1 = std::min(N, (blk + 1) * kRows);
-        for (int n = blk * kRows; n < n1; ++n) {
-          const float* d = dout + static_cast<std::size_t>(n) * OC;
-#pragma omp simd
-          for (int j = 0; j < OC; ++j) pb[j] += d[j];
-        }
-      }
-#pragma omp for schedule(static)
-      for (int j0 = 0; j0 < OC; j0 += kSlice) {
-        const int j1 = std::min(OC, j0 + kSlice);
-        float s[kSlice] = {};
-        for (int blk = 0; blk < nblocks; ++blk)
-          for (int j = j0; j < j1; ++j) s[j - j0] += part[static_cast<std::size_t>(blk) * OC + j];
-        for (int j = j0; j < j1; ++j) dbias[j] += s[j - j0];
-      }
-    }
+#pragma omp parallel if (!omp_in_parallel())
+    bias_grad_team(dbias, dout, N, OC, part);
   }
 }
 
