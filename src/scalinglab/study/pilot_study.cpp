@@ -18,10 +18,10 @@ sweep::SweepSpec default_pilot_spec() {
   s.family.head_dim = 32;
   s.family.ctx = 64;
   s.family.d_multiple = 8;
-  s.hyper.lr_base = 3e-3;
+  s.hyper.lr_base = 6e-3;  // from a 4-point lr sweep on budgets 2e10..6.3e11 (docs/PERFORMANCE.md)
   s.hyper.lr_base_width = 128;
   s.hyper.lr_width_exponent = 0.5;
-  s.hyper.lr_max = 2e-2;
+  s.hyper.lr_max = 3e-2;
   s.hyper.batch_tokens = 512;
   s.hyper.min_steps = 600;
   s.hyper.min_batch_seqs = 2;
