@@ -386,15 +386,10 @@ TEST(Kernels, Rope) {
 }
 
 TEST(Kernels, Residual) {
-  const FVec a = randn(50, 19), b = randn(50, 20), w = randn(50, 21);
-  FVec out(50), da = prefilled(50), db = prefilled(50);
+  const FVec a = randn(50, 19), b = randn(50, 20);
+  FVec out(50);
   k::residual_forward(out.data(), a.data(), b.data(), 50);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(out[i], a[i] + b[i]);
-  k::residual_backward(da.data(), db.data(), w.data(), 50);
-  for (int i = 0; i < 50; ++i) {
-    EXPECT_EQ(da[i], kPrefill + w[i]);
-    EXPECT_EQ(db[i], kPrefill + w[i]);
-  }
 }
 
 TEST(Kernels, ReductionsDoNotDependOnThreadCount) {

@@ -1,9 +1,9 @@
 #pragma once
-// Residual connection out = a + b, and its gradient fan-out (da += dout, db += dout).
+// Residual connection out = a + b. Its backward needs no kernel: the model passes the residual
+// stream's gradient through unchanged and adds each branch's input gradient into it (Gpt::backward).
 
 namespace scalinglab::kernels::cpu {
 
 void residual_forward(float* out, const float* a, const float* b, long N);
-void residual_backward(float* da, float* db, const float* dout, long N);
 
 }  // namespace scalinglab::kernels::cpu
