@@ -83,6 +83,48 @@ TEST(SweepPlan, InconsistentSpecsAreRefusedWithTheField) {
   expect_error(R"({"design": {"c_min": 1e6, "c_max": 1e7}})", "less than one batch");
   expect_error(R"({"design": {"kind": "grid", "n_min": 1e5, "n_max": 1.01e5, "sizes": 3}})", "distinct model sizes");
   expect_error(R"({"seeds": "one"})", "'seeds'");
+  expect_error(R"({"hyper": {"beta2": 1.0}})", "hyper.beta2");
+  expect_error(R"({"hyper": {"beta2": -0.1}})", "hyper.beta2");
+  expect_error(R"({"hyper": {"beta2_max": 1.5}})", "hyper.beta2_max");
+  expect_error(R"({"hyper": {"beta2_run_frac": -1}})", "hyper.beta2_run_frac");
+}
+
+TEST(SweepPlan, Beta2ReachesEveryRunAndRoundTrips) {
+  SweepSpec s = sweep_from_json(nlohmann::json::parse(R"({"hyper": {"beta2": 0.99}, "design": {"c_min": 2e10, "c_max": 2e11,
+                                                          "budgets": 2, "per_budget": 3}})"));
+  for (const auto& r : plan(s)) EXPECT_EQ(r.spec.adamw.beta2, 0.99) << r.key;
+  EXPECT_EQ(sweep_from_json(to_json(s)).hyper.beta2, 0.99);
+  EXPECT_EQ(SweepSpec{}.hyper.beta2, 0.95);  // the default leaves existing specs unchanged
+}
+
+TEST(HyperRule, Beta2RunLengthRuleAveragesOverAFixedFractionOfTheRun) {
+  HyperRule h;
+  h.beta2 = 0.95;
+  h.beta2_max = 0.99;
+  EXPECT_EQ(h.beta2_for_steps(100000), 0.95);  // off by default
+  h.beta2_run_frac = 0.01;
+  EXPECT_EQ(h.beta2_for_steps(500), 0.95);           // horizon 5 steps: below the floor
+  EXPECT_DOUBLE_EQ(h.beta2_for_steps(4000), 0.975);  // horizon 40 steps = 1/(1 - beta2)
+  EXPECT_EQ(h.beta2_for_steps(1000000), 0.99);       // capped
+  for (uint64_t steps : {2000u, 3000u, 7000u}) {
+    const double b = h.beta2_for_steps(steps);
+    EXPECT_NEAR(1.0 / (1.0 - b), 0.01 * steps, 1e-6) << steps;  // inside the bounds: exactly the horizon
+  }
+}
+
+TEST(SweepPlan, Beta2RuleGivesLongRunsTheLongerHorizon) {
+  SweepSpec s = sweep_from_json(nlohmann::json::parse(R"({"hyper": {"beta2": 0.95, "beta2_run_frac": 0.01, "beta2_max": 0.99,
+      "batch_tokens": 512}, "family": {"ctx": 64}, "design": {"c_min": 2e10, "c_max": 2e12, "budgets": 3, "per_budget": 3}})"));
+  double lo = 1, hi = 0;
+  for (const auto& r : plan(s)) {
+    EXPECT_EQ(r.spec.adamw.beta2, s.hyper.beta2_for_steps(r.spec.steps())) << r.key;
+    lo = std::min(lo, r.spec.adamw.beta2);
+    hi = std::max(hi, r.spec.adamw.beta2);
+  }
+  EXPECT_EQ(lo, 0.95);  // the design holds both short runs and long ones
+  EXPECT_GT(hi, 0.97);
+  EXPECT_EQ(sweep_from_json(to_json(s)).hyper.beta2_run_frac, 0.01);
+  EXPECT_EQ(sweep_from_json(to_json(s)).hyper.beta2_max, 0.99);
 }
 
 TEST(SweepPlan, ShortRunsGetSmallerBatchesUntilTheyHaveMinSteps) {

@@ -140,6 +140,20 @@ TEST(WsdPlan, BranchesLeaveTheTrunkWhereTheirCooldownStarts) {
   EXPECT_LT(runs[0].d / runs[0].n, runs.back().d / runs.back().n);
 }
 
+TEST(WsdPlan, TrunkAndBranchesShareOneBeta2UnderTheRunLengthRule) {
+  sweep::SweepSpec s = small_wsd();
+  s.hyper.beta2_run_frac = 0.05;  // would give each duration its own beta2 if applied per branch
+  s.hyper.beta2_max = 0.999;
+  std::set<double> betas;
+  for (const auto& r : sweep::plan(s)) {
+    ASSERT_TRUE(r.wsd.has_value());
+    EXPECT_EQ(r.spec.adamw.beta2, r.wsd->trunk.adamw.beta2) << r.key;
+    betas.insert(r.spec.adamw.beta2);
+  }
+  // The shortest duration's value, per size: a branch must stay bit-identical to its trunk prefix.
+  EXPECT_LE(betas.size(), 3u);
+}
+
 TEST(WsdPlan, SpecRoundTripsThroughJsonAndTheStoredRunSpec) {
   auto j = nlohmann::json::parse(R"({"design": {"kind": "wsd", "sizes": 3, "n_min": 1e4, "n_max": 4e4,
       "tokens_per_param": [5, 10, 20], "cooldown_frac": 0.3}, "family": {"ctx": 32}, "hyper": {"batch_tokens": 256}})");

@@ -8,6 +8,12 @@
 
 namespace scalinglab::sweep {
 
+double HyperRule::beta2_for_steps(uint64_t steps) const {
+  if (beta2_run_frac <= 0 || steps == 0) return beta2;
+  const double horizon = beta2_run_frac * static_cast<double>(steps);
+  return std::clamp(1.0 - 1.0 / horizon, beta2, std::max(beta2, beta2_max));
+}
+
 double HyperRule::lr_for_width(int d_model) const {
   double lr = lr_base * std::pow(static_cast<double>(lr_base_width) / d_model, lr_width_exponent);
   return std::clamp(lr, lr_min, lr_max);
@@ -78,6 +84,9 @@ SweepSpec sweep_from_json(const nlohmann::json& j) {
     get(h, "min_batch_seqs", s.hyper.min_batch_seqs, "hyper.");
     get(h, "warmup_frac", s.hyper.warmup_frac, "hyper.");
     get(h, "weight_decay", s.hyper.weight_decay, "hyper.");
+    get(h, "beta2", s.hyper.beta2, "hyper.");
+    get(h, "beta2_run_frac", s.hyper.beta2_run_frac, "hyper.");
+    get(h, "beta2_max", s.hyper.beta2_max, "hyper.");
     get(h, "schedule", s.hyper.schedule, "hyper.");
   }
   if (j.contains("design")) {
@@ -113,7 +122,8 @@ nlohmann::json to_json(const SweepSpec& s) {
                      {"lr_width_exponent", s.hyper.lr_width_exponent}, {"lr_min", s.hyper.lr_min},
                      {"lr_max", s.hyper.lr_max}, {"batch_tokens", s.hyper.batch_tokens},
                      {"min_steps", s.hyper.min_steps}, {"min_batch_seqs", s.hyper.min_batch_seqs},
-                     {"warmup_frac", s.hyper.warmup_frac}, {"weight_decay", s.hyper.weight_decay},
+                     {"warmup_frac", s.hyper.warmup_frac}, {"weight_decay", s.hyper.weight_decay}, {"beta2", s.hyper.beta2},
+                     {"beta2_run_frac", s.hyper.beta2_run_frac}, {"beta2_max", s.hyper.beta2_max},
                      {"schedule", s.hyper.schedule}}},
           {"design", {{"kind", d.kind == DesignKind::kGrid ? "grid" : d.kind == DesignKind::kWsd ? "wsd" : "isoflop"}, {"n_min", d.n_min}, {"n_max", d.n_max},
                       {"sizes", d.sizes}, {"tokens_per_param", d.tokens_per_param}, {"c_min", d.c_min},
@@ -145,6 +155,7 @@ run::RunSpec run_spec_for(const SweepSpec& s, const model::GptConfig& m, double 
   r.schedule.peak_lr = s.hyper.lr_for_width(m.d_model);
   r.warmup_frac = s.hyper.warmup_frac;
   r.adamw.weight_decay = s.hyper.weight_decay;
+  r.adamw.beta2 = s.hyper.beta2_for_steps(r.steps());
   r.evals = static_cast<uint64_t>(std::lround(1.0 / std::max(0.01, s.eval_fraction)));
   r.eval_windows = s.eval_windows;
   r.final_eval_windows = s.final_eval_windows;
@@ -246,6 +257,7 @@ std::vector<PlannedRun> plan_wsd(const SweepSpec& s) {
       wb.trunk.tokens = static_cast<double>(trunk_steps * tps);
       wb.trunk.schedule.kind = train::ScheduleKind::kConstant;
       wb.trunk.warmup_steps = warmup;
+      wb.trunk.adamw = shortest.adamw;  // one beta2 for the trunk and all its branches
       wb.trunk.checkpoint_every = std::max<uint64_t>(1, trunk_steps / 10);
       wb.trunk.validate();
       uint64_t prev = 0;
@@ -257,6 +269,7 @@ std::vector<PlannedRun> plan_wsd(const SweepSpec& s) {
         r.spec.schedule.kind = train::ScheduleKind::kWsd;
         r.spec.schedule.cooldown_frac = f;
         r.spec.warmup_steps = warmup;
+        r.spec.adamw = shortest.adamw;
         r.spec.checkpoint_every = std::max<uint64_t>(1, l.steps / 10);
         r.spec.validate();
         r.n = n;
@@ -327,6 +340,13 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
   if (s.hyper.batch_tokens % static_cast<uint32_t>(s.family.ctx) != 0)
     throw std::invalid_argument("sweep spec: hyper.batch_tokens (" + std::to_string(s.hyper.batch_tokens) +
                                 ") must be a multiple of family.ctx (" + std::to_string(s.family.ctx) + ")");
+  if (!(s.hyper.beta2 >= 0 && s.hyper.beta2 < 1))
+    throw std::invalid_argument("sweep spec: hyper.beta2 (" + std::to_string(s.hyper.beta2) + ") must be in [0, 1)");
+  if (!(s.hyper.beta2_max >= 0 && s.hyper.beta2_max < 1))
+    throw std::invalid_argument("sweep spec: hyper.beta2_max (" + std::to_string(s.hyper.beta2_max) + ") must be in [0, 1)");
+  if (!(s.hyper.beta2_run_frac >= 0 && s.hyper.beta2_run_frac <= 1))
+    throw std::invalid_argument("sweep spec: hyper.beta2_run_frac (" + std::to_string(s.hyper.beta2_run_frac) +
+                                ") must be in [0, 1]");
   if (s.design.kind == DesignKind::kWsd) return plan_wsd(s);
   std::vector<std::pair<model::GptConfig, std::pair<double, double>>> cells;  // shape, (D, budget)
   const Design& d = s.design;

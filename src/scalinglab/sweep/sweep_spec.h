@@ -30,6 +30,18 @@ struct HyperRule {
   uint32_t min_batch_seqs = 2;
   double warmup_frac = 0.05;
   double weight_decay = 0.1;
+  // AdamW's second-moment decay. 0.95 is the large-batch default (GPT-3, Chinchilla); at small
+  // batches its averaging horizon of ~20 steps sees too few tokens and tuning beta2 upward is
+  // "essential at lower batch sizes" (Porian et al. 2024, "Resolving Discrepancies in
+  // Compute-Optimal Scaling of Language Models").
+  double beta2 = 0.95;
+  // Optional run-length rule: with beta2_run_frac > 0 the second moment averages over that
+  // fraction of the run's steps, beta2 = 1 - 1/(beta2_run_frac * steps), kept within
+  // [beta2, beta2_max]: short runs keep the fast 0.95, long ones get the longer horizon that small
+  // batches need. 0 (the default) uses beta2 for every run.
+  double beta2_run_frac = 0;
+  double beta2_max = 0.999;
+  double beta2_for_steps(uint64_t steps) const;
   std::string schedule = "cosine";  // Hoffmann et al. 2022: cosine to 10% over exactly the run
   double lr_for_width(int d_model) const;
 };
