@@ -124,11 +124,12 @@ void run_sweep_demo(const DemoArgs& a) {
     const auto& v = *r.validation;
     std::cout << "\nheld-out run at C = " << fmt(v.compute, 3) << " (N " << fmt(v.n, 3) << ", D " << fmt(v.d, 3)
               << "): predicted " << fmt(v.predicted.value, 4) << " " << ci_text(v.pi95.lo, v.pi95.hi)
-              << " (95% for one run), actual " << fmt(v.actual, 4) << " -> error " << fmt(100 * v.rel_error, 3) << "%, "
-              << (v.inside_pi95 ? "inside" : "OUTSIDE") << " the interval\n";
-    for (const auto& x : v.alternatives)
-      std::cout << "  (for comparison, " << x.law << " fitted to the same runs predicted " << fmt(x.predicted, 4) << " "
-                << ci_text(x.pi95.lo, x.pi95.hi) << ", error " << fmt(100 * x.rel_error, 3) << "%)\n";
+              << " (95% for one run; " << v.headline << "), actual " << fmt(v.actual, 4) << " -> error "
+              << fmt(100 * v.rel_error, 3) << "%, " << (v.inside_pi95 ? "inside" : "OUTSIDE") << " the interval\n";
+    if (v.by_law.size() > 1)
+      for (const auto& x : v.by_law)
+        std::cout << "  " << x.law << " alone: " << fmt(x.predicted.value, 4) << " " << ci_text(x.pi95.lo, x.pi95.hi)
+                  << ", error " << fmt(100 * x.rel_error, 3) << "%\n";
   }
   for (const auto& w : s["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
   std::cout << "\nwrote " << r.summary_path << " and " << r.report_path << " in " << fmt(r.wall_s, 3)

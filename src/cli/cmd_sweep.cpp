@@ -176,6 +176,10 @@ void register_sweep(CLI::App& app) {
       ->capture_default_str();
   val->add_option("--out", v->options.out_dir, "where the held-out run goes (default: beside the store)");
   val->add_option("--threads", v->options.threads, "threads");
+  val->add_flag_function(
+      "--chinchilla-only",
+      [v](int64_t) { v->options.headline = sweep::ValidationOptions::Headline::kChinchilla; },
+      "headline prediction from Hoffmann et al.'s law alone, not the mean of it and Kaplan's L(N, D)");
   val->add_option("--cache", v->options.cache_dir, "tokenized corpora");
   val->callback([v] {
     if (v->options.out_dir.empty())
@@ -191,7 +195,7 @@ void register_sweep(CLI::App& app) {
     }
     std::cout << "held-out run " << r.key << " (N " << fmt(r.n, 3) << ", D " << fmt(r.d, 3) << ", C " << fmt(r.compute, 3)
               << "): predicted " << fmt(r.predicted.value, 4) << " (95% for one run [" << fmt(r.pi95.lo, 4) << ", "
-              << fmt(r.pi95.hi, 4) << "]), actual " << fmt(r.actual, 4) << ", error " << fmt(100 * r.rel_error, 3)
+              << fmt(r.pi95.hi, 4) << "]; " << r.headline << "), actual " << fmt(r.actual, 4) << ", error " << fmt(100 * r.rel_error, 3)
               << "% -> " << v->options.out_dir << "/validation.json\n";
     if (r.status != "done") exit_code_ref() = r.status == "interrupted" ? 130 : 3;
   });

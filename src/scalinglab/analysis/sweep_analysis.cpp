@@ -194,18 +194,24 @@ nlohmann::json summary_json(const SweepAnalysis& a) {
                     {"N", v.n},
                     {"D", v.d},
                     {"predicted_loss", v.predicted.value},
-                    // The interval a single run is expected in (law uncertainty and run-to-run
-                    // scatter); ci95_law is the law's expected loss alone.
+                    {"headline", v.headline},
+                    // The interval a single run is expected in (law uncertainty, run-to-run
+                    // scatter and, for a combination, the spread of the laws); ci95_law is the
+                    // expected loss alone.
                     {"ci95", {v.pi95.lo, v.pi95.hi}},
                     {"ci95_law", {v.predicted.lo, v.predicted.hi}},
                     {"actual_loss", v.actual},
                     {"rel_error", v.rel_error},
                     {"inside_ci95", v.inside_pi95}};
-    // The same run as predicted by other laws fitted to the same runs (comparison only).
-    nlohmann::json alt = nlohmann::json::array();
-    for (const auto& x : v.alternatives)
-      alt.push_back({{"law", x.law}, {"predicted_loss", x.predicted}, {"ci95", {x.pi95.lo, x.pi95.hi}}, {"rel_error", x.rel_error}});
-    j["heldout"]["other_laws"] = alt;
+    // Each law's own prediction of the same run, fitted to the same runs.
+    nlohmann::json laws = nlohmann::json::array();
+    for (const auto& x : v.by_law)
+      laws.push_back({{"law", x.law},
+                      {"predicted_loss", x.predicted.value},
+                      {"ci95", {x.pi95.lo, x.pi95.hi}},
+                      {"ci95_law", {x.predicted.lo, x.predicted.hi}},
+                      {"rel_error", x.rel_error}});
+    j["heldout"]["by_law"] = laws;
   } else {
     j["heldout"] = nullptr;
   }

@@ -60,10 +60,12 @@ ReportData report_from_analysis(const analysis::SweepAnalysis& a) {
 
   if (a.validation && a.validation->status == "done") {
     const auto& v = *a.validation;
-    data.held_out.push_back({v.key + " (" + format_number(v.compute / std::max(a.c_max, 1.0)) + "x the largest run)",
+    data.held_out.push_back({v.key + " (" + format_number(v.compute / std::max(a.c_max, 1.0)) + "x the largest run), " +
+                                 v.headline,
                              v.compute, v.predicted.value, v.pi95.lo, v.pi95.hi, v.actual});
-    for (const auto& x : v.alternatives)
-      data.held_out.push_back({v.key + " by " + x.law + " (comparison)", v.compute, x.predicted, x.pi95.lo, x.pi95.hi, v.actual});
+    if (v.by_law.size() > 1)
+      for (const auto& x : v.by_law)
+        data.held_out.push_back({v.key + " by " + x.law + " alone", v.compute, x.predicted.value, x.pi95.lo, x.pi95.hi, v.actual});
   } else if (a.validation) {
     data.notes.push_back("held-out run " + a.validation->key + " predicted at " + format_number(a.validation->predicted.value) +
                          " is " + a.validation->status);

@@ -1,5 +1,6 @@
 #include "scalinglab/sweep/self_validation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,12 +13,57 @@
 
 namespace scalinglab::sweep {
 
+namespace {
+
+nlohmann::json pair_json(double lo, double hi) { return {lo, hi}; }
+
+void read_pair(const nlohmann::json& j, const char* k, double& lo, double& hi) {
+  lo = hi = NAN;
+  if (j.contains(k) && j[k].is_array() && j[k].size() == 2 && j[k][0].is_number() && j[k][1].is_number()) {
+    lo = j[k][0].get<double>();
+    hi = j[k][1].get<double>();
+  }
+}
+
+double read_num(const nlohmann::json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; }
+
+}  // namespace
+
+void combine_predictions(ValidationResult& v, ValidationOptions::Headline how) {
+  if (v.by_law.empty()) return;
+  const size_t used = how == ValidationOptions::Headline::kChinchilla ? 1 : v.by_law.size();
+  v.predicted = {};
+  v.pi95 = {};
+  double sum = 0;
+  for (size_t i = 0; i < used; ++i) {
+    const LawPrediction& p = v.by_law[i];
+    sum += p.predicted.value;
+    v.predicted.lo = i == 0 ? p.predicted.lo : std::min(v.predicted.lo, p.predicted.lo);
+    v.predicted.hi = i == 0 ? p.predicted.hi : std::max(v.predicted.hi, p.predicted.hi);
+    v.pi95.lo = i == 0 ? p.pi95.lo : std::min(v.pi95.lo, p.pi95.lo);
+    v.pi95.hi = i == 0 ? p.pi95.hi : std::max(v.pi95.hi, p.pi95.hi);
+  }
+  v.predicted.value = sum / static_cast<double>(used);
+  v.headline = v.by_law[0].law;
+  for (size_t i = 1; i < used; ++i) v.headline += (i + 1 == used ? " and " : ", ") + v.by_law[i].law;
+  if (used > 1) v.headline = "mean of " + v.headline;
+  if (v.actual > 0) {
+    v.rel_error = (v.predicted.value - v.actual) / v.actual;
+    v.inside_pi95 = v.pi95.contains(v.actual);
+  }
+}
+
 nlohmann::json to_json(const ValidationResult& v) {
-  nlohmann::json alternatives = nlohmann::json::array();
-  for (const auto& a : v.alternatives)
-    alternatives.push_back({{"law", a.law}, {"predicted_loss", a.predicted}, {"pi95", {a.pi95.lo, a.pi95.hi}}, {"rel_error", a.rel_error}});
+  nlohmann::json laws = nlohmann::json::array();
+  for (const auto& a : v.by_law)
+    laws.push_back({{"law", a.law},
+                    {"predicted_loss", a.predicted.value},
+                    {"ci95", pair_json(a.predicted.lo, a.predicted.hi)},
+                    {"pi95", pair_json(a.pi95.lo, a.pi95.hi)},
+                    {"rel_error", a.rel_error}});
   return {{"key", v.key},
-          {"alternatives", alternatives},
+          {"by_law", laws},
+          {"headline", v.headline},
           {"run_dir", v.run_dir},
           {"compute", v.compute},
           {"N", v.n},
@@ -25,8 +71,8 @@ nlohmann::json to_json(const ValidationResult& v) {
           {"N_opt", v.n_opt},
           {"D_opt", v.d_opt},
           {"predicted_loss", v.predicted.value},
-          {"ci95", {v.predicted.lo, v.predicted.hi}},
-          {"pi95", {v.pi95.lo, v.pi95.hi}},
+          {"ci95", pair_json(v.predicted.lo, v.predicted.hi)},
+          {"pi95", pair_json(v.pi95.lo, v.pi95.hi)},
           {"actual_loss", v.actual},
           {"rel_error", v.rel_error},
           {"inside_pi95", v.inside_pi95},
@@ -34,39 +80,45 @@ nlohmann::json to_json(const ValidationResult& v) {
 }
 
 ValidationResult validation_from_json(const nlohmann::json& j) {
-  auto num = [&](const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; };
-  auto pair = [&](const char* k, double& lo, double& hi) {
-    lo = hi = NAN;
-    if (j.contains(k) && j[k].is_array() && j[k].size() == 2 && j[k][0].is_number() && j[k][1].is_number()) {
-      lo = j[k][0].get<double>();
-      hi = j[k][1].get<double>();
-    }
-  };
   ValidationResult v;
   v.key = j.value("key", "");
   v.run_dir = j.value("run_dir", "");
-  v.compute = num("compute");
-  v.n = num("N");
-  v.d = num("D");
-  v.n_opt = num("N_opt");
-  v.d_opt = num("D_opt");
-  v.predicted.value = num("predicted_loss");
-  pair("ci95", v.predicted.lo, v.predicted.hi);
-  pair("pi95", v.pi95.lo, v.pi95.hi);
-  v.actual = num("actual_loss");
-  v.rel_error = num("rel_error");
+  v.headline = j.value("headline", "chinchilla");
+  v.compute = read_num(j, "compute");
+  v.n = read_num(j, "N");
+  v.d = read_num(j, "D");
+  v.n_opt = read_num(j, "N_opt");
+  v.d_opt = read_num(j, "D_opt");
+  v.predicted.value = read_num(j, "predicted_loss");
+  read_pair(j, "ci95", v.predicted.lo, v.predicted.hi);
+  read_pair(j, "pi95", v.pi95.lo, v.pi95.hi);
+  v.actual = read_num(j, "actual_loss");
+  v.rel_error = read_num(j, "rel_error");
   v.inside_pi95 = j.value("inside_pi95", false);
   v.status = j.value("status", "");
-  if (j.contains("alternatives") && j["alternatives"].is_array())
-    for (const auto& a : j["alternatives"]) {
-      AlternativePrediction p;
+  if (j.contains("by_law") && j["by_law"].is_array())
+    for (const auto& a : j["by_law"]) {
+      LawPrediction p;
       p.law = a.value("law", "");
-      p.predicted = a.contains("predicted_loss") && a["predicted_loss"].is_number() ? a["predicted_loss"].get<double>() : NAN;
-      if (a.contains("pi95") && a["pi95"].is_array() && a["pi95"].size() == 2 && a["pi95"][0].is_number() && a["pi95"][1].is_number())
-        p.pi95 = {a["pi95"][0].get<double>(), a["pi95"][1].get<double>()};
-      p.rel_error = a.contains("rel_error") && a["rel_error"].is_number() ? a["rel_error"].get<double>() : NAN;
-      v.alternatives.push_back(p);
+      p.predicted.value = read_num(a, "predicted_loss");
+      read_pair(a, "ci95", p.predicted.lo, p.predicted.hi);
+      read_pair(a, "pi95", p.pi95.lo, p.pi95.hi);
+      p.rel_error = read_num(a, "rel_error");
+      v.by_law.push_back(p);
     }
+  else if (j.contains("alternatives") && j["alternatives"].is_array()) {
+    // Recorded before by_law existed: Chinchilla's prediction was the headline, the other laws
+    // "alternatives" (their law-only intervals were not kept).
+    v.by_law.push_back({"chinchilla", v.predicted, v.pi95, v.rel_error});
+    for (const auto& a : j["alternatives"]) {
+      LawPrediction p;
+      p.law = a.value("law", "");
+      p.predicted.value = read_num(a, "predicted_loss");
+      read_pair(a, "pi95", p.pi95.lo, p.pi95.hi);
+      p.rel_error = read_num(a, "rel_error");
+      v.by_law.push_back(p);
+    }
+  }
   return v;
 }
 
@@ -80,7 +132,16 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   // kept; a re-run would only retrain the same run).
   if (auto prev = st.artifact(sw->id, kValidationArtifact)) {
     ValidationResult v = validation_from_json(*prev);
-    if (v.status == "done" && prev->value("compute_factor", 0.0) == o.compute_factor) return v;
+    if (v.status == "done" && prev->value("compute_factor", 0.0) == o.compute_factor) {
+      // The laws' predictions were recorded before the run; only the headline is re-formed (and
+      // recorded, so that readers of the store see what this call reported).
+      combine_predictions(v, o.headline);
+      nlohmann::json j = to_json(v);
+      j["compute_factor"] = o.compute_factor;
+      if (j != *prev) st.put_artifact(sw->id, kValidationArtifact, j);
+      if (!o.out_dir.empty()) io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
+      return v;
+    }
   }
   SweepSpec spec = sweep_from_json(sw->spec);
 
@@ -118,14 +179,15 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   fo.at_compute.clear();
   fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
   fit::FitReport pred = fit::fit(*law, data, fo);
-  v.predicted = pred.at_points[0].loss;
-  v.pi95 = pred.at_points[0].pi95;
+  v.by_law.push_back({"chinchilla", pred.at_points[0].loss, pred.at_points[0].pi95, NAN});
   try {
     fit::FitReport k = fit::fit(*fit::make_law("kaplan-nd"), data, fo);
-    v.alternatives.push_back({"kaplan-nd", k.at_points[0].loss.value, k.at_points[0].pi95, NAN});
+    if (std::isfinite(k.at_points[0].loss.value))
+      v.by_law.push_back({"kaplan-nd", k.at_points[0].loss, k.at_points[0].pi95, NAN});
   } catch (const std::exception&) {
-    // A comparison only: the validation stands without it.
+    // The headline then rests on the Chinchilla law alone (combine_predictions says so).
   }
+  combine_predictions(v, o.headline);
 
   char key[96];
   std::snprintf(key, sizeof key, "heldout-C%.1e-N%.2e", v.compute, v.n);
@@ -142,9 +204,8 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   run::RunOutcome out = run::train_run(rs, v.run_dir);
   v.status = out.status;
   v.actual = out.eval_loss;
-  v.rel_error = (v.predicted.value - v.actual) / v.actual;
-  v.inside_pi95 = v.pi95.contains(v.actual);
-  for (auto& a : v.alternatives) a.rel_error = (a.predicted - v.actual) / v.actual;
+  for (auto& a : v.by_law) a.rel_error = (a.predicted.value - v.actual) / v.actual;
+  combine_predictions(v, o.headline);
   record();
   io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
   return v;
