@@ -83,11 +83,18 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
   EXPECT_GT(h["ci95"][1].get<double>(), predicted);
   EXPECT_EQ(h["inside_ci95"].get<bool>(), actual >= h["ci95"][0].get<double>() && actual <= h["ci95"][1].get<double>());
   EXPECT_GT(s["wall_s"].get<double>(), 0);
-  // Kaplan's L(N, D) predicted the same run, for comparison.
-  ASSERT_EQ(h["other_laws"].size(), 1u);
-  EXPECT_EQ(h["other_laws"][0]["law"], "kaplan-nd");
-  EXPECT_NEAR(h["other_laws"][0]["rel_error"].get<double>(),
-              (h["other_laws"][0]["predicted_loss"].get<double>() - actual) / actual, 1e-12);
+  // Each law's own prediction of the same run is kept; the headline is their mean.
+  ASSERT_EQ(h["by_law"].size(), 2u);
+  EXPECT_EQ(h["by_law"][0]["law"], "chinchilla");
+  EXPECT_EQ(h["by_law"][1]["law"], "kaplan-nd");
+  EXPECT_EQ(h["headline"], "mean of chinchilla and kaplan-nd");
+  EXPECT_NEAR(predicted, (h["by_law"][0]["predicted_loss"].get<double>() + h["by_law"][1]["predicted_loss"].get<double>()) / 2,
+              1e-12);
+  for (const auto& l : h["by_law"]) {
+    EXPECT_NEAR(l["rel_error"].get<double>(), (l["predicted_loss"].get<double>() - actual) / actual, 1e-12);
+    EXPECT_LE(h["ci95"][0].get<double>(), l["ci95"][0].get<double>());  // the union holds both
+    EXPECT_GE(h["ci95"][1].get<double>(), l["ci95"][1].get<double>());
+  }
   // The held-out run trained where the store says, and the store holds its prediction.
   {
     auto st = store::RunStore::open((out / "store.db").string(), {store::OpenMode::kReadOnly});
@@ -97,7 +104,7 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
     EXPECT_TRUE(fs::exists(fs::path((*v)["run_dir"].get<std::string>()) / "result.json"));
   }
   const std::string html = scalinglab::io::read_file((out / "report.html").string());
-  for (const char* needle : {"id=\"plot-loss-tokens\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 3", "kaplan-nd (comparison)"})
+  for (const char* needle : {"id=\"plot-loss-tokens\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 3", "kaplan-nd alone"})
     EXPECT_NE(html.find(needle), std::string::npos) << needle;
 
   // Again: everything is done, so nothing trains and the numbers are those already recorded.
