@@ -2,6 +2,8 @@
 // KJV corpus (two orders of magnitude of compute), the laws fitted to it, a held-out run at 4x the
 // largest compute predicted and then trained, summary.json and report.html. `--synthetic` instead
 // fits the bundled synthetic runs drawn from a published law (seconds, no training).
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -15,6 +17,7 @@
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/table.h"
 #include "scalinglab/study/pilot_study.h"
+#include "scalinglab/sweep/sweep_spec.h"
 #include "scalinglab/util/progress.h"
 
 namespace scalinglab::cli {
@@ -86,8 +89,18 @@ void run_sweep_demo(const DemoArgs& a) {
   o.threads = a.threads;
   if (a.bootstrap >= 0) o.bootstrap = a.bootstrap;
   sweep::SweepSpec spec = a.spec.empty() ? study::default_pilot_spec() : load_sweep_spec(a.spec);
+  // The planned runs' compute, whatever the design (c_min/c_max are an IsoFLOP design's fields).
+  double c_lo = INFINITY, c_hi = 0;
+  try {
+    for (const auto& p : sweep::plan(spec)) {
+      c_lo = std::min(c_lo, p.c);
+      c_hi = std::max(c_hi, p.c);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError((a.spec.empty() ? std::string("default spec") : a.spec) + ": " + e.what());
+  }
   std::cout << "scalinglab demo: a pilot sweep of small GPTs on " << (spec.corpus == "kjv" ? "the KJV Bible" : spec.corpus) << " (byte-level), "
-            << fmt(spec.design.c_min, 2) << ".." << fmt(spec.design.c_max, 2)
+            << fmt(c_lo, 2) << ".." << fmt(c_hi, 2)
             << " FLOPs, then a held-out run at " << fmt(o.validation_factor, 2)
             << "x the largest compute, predicted before it is trained -> " << a.out << "/\n"
             << std::flush;
