@@ -96,8 +96,13 @@ ValidationResult validation_from_json(const nlohmann::json& j) {
   v.rel_error = read_num(j, "rel_error");
   v.inside_pi95 = j.value("inside_pi95", false);
   v.status = j.value("status", "");
-  if (j.contains("by_law") && j["by_law"].is_array())
-    for (const auto& a : j["by_law"]) {
+  // Artifacts recorded before by_law existed kept Chinchilla's prediction as the headline and the
+  // other laws as "alternatives" (without their law-only intervals, which then read as NaN).
+  const bool legacy = !j.contains("by_law");
+  const char* key = legacy ? "alternatives" : "by_law";
+  if (j.contains(key) && j[key].is_array()) {
+    if (legacy) v.by_law.push_back({"chinchilla", v.predicted, v.pi95, v.rel_error});
+    for (const auto& a : j[key]) {
       LawPrediction p;
       p.law = a.value("law", "");
       p.predicted.value = read_num(a, "predicted_loss");
@@ -106,21 +111,23 @@ ValidationResult validation_from_json(const nlohmann::json& j) {
       p.rel_error = read_num(a, "rel_error");
       v.by_law.push_back(p);
     }
-  else if (j.contains("alternatives") && j["alternatives"].is_array()) {
-    // Recorded before by_law existed: Chinchilla's prediction was the headline, the other laws
-    // "alternatives" (their law-only intervals were not kept).
-    v.by_law.push_back({"chinchilla", v.predicted, v.pi95, v.rel_error});
-    for (const auto& a : j["alternatives"]) {
-      LawPrediction p;
-      p.law = a.value("law", "");
-      p.predicted.value = read_num(a, "predicted_loss");
-      read_pair(a, "pi95", p.pi95.lo, p.pi95.hi);
-      p.rel_error = read_num(a, "rel_error");
-      v.by_law.push_back(p);
-    }
   }
   return v;
 }
+
+namespace {
+
+nlohmann::json artifact_json(const ValidationResult& v, double compute_factor) {
+  nlohmann::json j = to_json(v);
+  j["compute_factor"] = compute_factor;
+  return j;
+}
+
+void write_validation_file(const std::string& out_dir, const ValidationResult& v) {
+  io::write_file_atomic(out_dir + "/validation.json", to_json(v).dump(2) + "\n");
+}
+
+}  // namespace
 
 ValidationResult validate_sweep(const std::string& store_path, const ValidationOptions& o) {
   store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadWrite});
@@ -136,10 +143,9 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
       // The laws' predictions were recorded before the run; only the headline is re-formed (and
       // recorded, so that readers of the store see what this call reported).
       combine_predictions(v, o.headline);
-      nlohmann::json j = to_json(v);
-      j["compute_factor"] = o.compute_factor;
+      nlohmann::json j = artifact_json(v, o.compute_factor);
       if (j != *prev) st.put_artifact(sw->id, kValidationArtifact, j);
-      if (!o.out_dir.empty()) io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
+      if (!o.out_dir.empty()) write_validation_file(o.out_dir, v);
       return v;
     }
   }
@@ -195,11 +201,7 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   v.run_dir = o.out_dir + "/heldout/" + v.key;
   // The prediction is on record before the run trains: the comparison cannot be tuned afterwards.
   v.status = "running";
-  auto record = [&] {
-    nlohmann::json j = to_json(v);
-    j["compute_factor"] = o.compute_factor;
-    st.put_artifact(sw->id, kValidationArtifact, j);
-  };
+  auto record = [&] { st.put_artifact(sw->id, kValidationArtifact, artifact_json(v, o.compute_factor)); };
   record();
   run::RunOutcome out = run::train_run(rs, v.run_dir);
   v.status = out.status;
@@ -207,7 +209,7 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   for (auto& a : v.by_law) a.rel_error = (a.predicted.value - v.actual) / v.actual;
   combine_predictions(v, o.headline);
   record();
-  io::write_file_atomic(o.out_dir + "/validation.json", to_json(v).dump(2) + "\n");
+  write_validation_file(o.out_dir, v);
   return v;
 }
 

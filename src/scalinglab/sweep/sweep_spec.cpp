@@ -340,13 +340,14 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
   if (s.hyper.batch_tokens % static_cast<uint32_t>(s.family.ctx) != 0)
     throw std::invalid_argument("sweep spec: hyper.batch_tokens (" + std::to_string(s.hyper.batch_tokens) +
                                 ") must be a multiple of family.ctx (" + std::to_string(s.family.ctx) + ")");
-  if (!(s.hyper.beta2 >= 0 && s.hyper.beta2 < 1))
-    throw std::invalid_argument("sweep spec: hyper.beta2 (" + std::to_string(s.hyper.beta2) + ") must be in [0, 1)");
-  if (!(s.hyper.beta2_max >= 0 && s.hyper.beta2_max < 1))
-    throw std::invalid_argument("sweep spec: hyper.beta2_max (" + std::to_string(s.hyper.beta2_max) + ") must be in [0, 1)");
-  if (!(s.hyper.beta2_run_frac >= 0 && s.hyper.beta2_run_frac <= 1))
-    throw std::invalid_argument("sweep spec: hyper.beta2_run_frac (" + std::to_string(s.hyper.beta2_run_frac) +
-                                ") must be in [0, 1]");
+  auto require_in_unit = [](const char* field, double value, bool one_allowed) {
+    if (!(value >= 0 && (one_allowed ? value <= 1 : value < 1)))
+      throw std::invalid_argument(std::string("sweep spec: hyper.") + field + " (" + std::to_string(value) +
+                                  ") must be in [0, 1" + (one_allowed ? "]" : ")"));
+  };
+  require_in_unit("beta2", s.hyper.beta2, false);
+  require_in_unit("beta2_max", s.hyper.beta2_max, false);
+  require_in_unit("beta2_run_frac", s.hyper.beta2_run_frac, true);
   if (s.design.kind == DesignKind::kWsd) return plan_wsd(s);
   std::vector<std::pair<model::GptConfig, std::pair<double, double>>> cells;  // shape, (D, budget)
   const Design& d = s.design;
