@@ -14,6 +14,7 @@
 #include "common/cli_process.h"
 #include "common/temp_dir.h"
 #include "scalinglab/io/read_file.h"
+#include "scalinglab/sweep/sweep_spec.h"
 #include "scalinglab/store/run_store.h"
 
 using scalinglab::testing::TempDir;
@@ -53,6 +54,31 @@ std::map<std::string, double> final_losses(const std::string& path, size_t* coun
 }
 
 }  // namespace
+
+TEST(SweepRun, ASweepStoredByAnEarlierVersionWithoutNewerFieldsResumes) {
+  TempDir d;
+  std::string spec = spec_file(d);
+  std::string st = (d.path / "store.db").string();
+  // The same spec as an earlier version wrote it: no hyper.beta2* fields (added later, defaulted).
+  nlohmann::json old = scalinglab::sweep::to_json(
+      scalinglab::sweep::sweep_from_json(nlohmann::json::parse(scalinglab::io::read_file(spec))));
+  for (const char* f : {"beta2", "beta2_run_frac", "beta2_max"}) ASSERT_EQ(old["hyper"].erase(f), 1u) << f;
+  store::RunStore::open(st, {store::OpenMode::kCreate}).create_sweep("kill-test", old);
+  const std::vector<std::string> opts{"--workers", "2", "--threads", "1", "--cache", (d.path / "cache").string()};
+  std::vector<std::string> run_args{"sweep", "run", spec, "--store", st};
+  run_args.insert(run_args.end(), opts.begin(), opts.end());
+  ASSERT_EQ(wait_exit(start(run_args)), 0);
+  size_t n = 0;
+  EXPECT_EQ(final_losses(st, &n).size(), n);
+  EXPECT_GT(n, 0u);
+  // A spec that means something else is still refused.
+  nlohmann::json changed = nlohmann::json::parse(scalinglab::io::read_file(spec));
+  changed["hyper"]["lr_base"] = 1e-3;
+  std::string changed_file = d.file("changed.json", changed.dump());
+  std::vector<std::string> changed_args{"sweep", "run", changed_file, "--store", st};
+  changed_args.insert(changed_args.end(), opts.begin(), opts.end());
+  EXPECT_NE(wait_exit(start(changed_args)), 0);
+}
 
 TEST(SweepKill, KilledFiveTimesThenResumedEqualsUninterrupted) {
   TempDir d;

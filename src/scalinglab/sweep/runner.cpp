@@ -347,7 +347,17 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
   std::filesystem::create_directories(o.out_dir + "/runs");
   {
     store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kCreate});
-    store::SweepRecord sw = st.create_sweep(spec.name, to_json(spec));
+    // A spec stored by an earlier version lacks the fields added since, which now serialise with
+    // their defaults: compare what the specs mean, not how they were written, so such a sweep resumes.
+    nlohmann::json spec_json = to_json(spec);
+    if (auto existing = st.sweep(spec.name)) {
+      try {
+        if (to_json(sweep_from_json(existing->spec)) == spec_json) spec_json = existing->spec;
+      } catch (const std::invalid_argument&) {
+        // Not a spec this version reads: create_sweep refuses it as different.
+      }
+    }
+    store::SweepRecord sw = st.create_sweep(spec.name, spec_json);
     std::vector<store::NewRun> add;
     for (const auto& r : planned) {
       store::NewRun n;
