@@ -419,8 +419,8 @@ IsoflopResult fit_isoflop(const std::vector<Run>& runs, const IsoflopOptions& op
     if (outside && std::abs(dev) > 1e-3) {
       const std::string level = res.interval_coverage == 0.8 ? "80%" : "95%";
       res.warnings.push_back(
-          "a + b = " + short_num(s.value, 4) +
-          (s.has_interval() ? " (" + level + " interval [" + short_num(s.lo, 4) + ", " + short_num(s.hi, 4) + "])"
+          "a + b = " + short_num(s.value, 5) +
+          (s.has_interval() ? " (" + level + " interval [" + short_num(s.lo, 5) + ", " + short_num(s.hi, 5) + "])"
                             : " (OLS SE " + short_num(s.se_analytic, 2) + ")") +
           " departs from 1, which C = 6ND implies: the compute is not 6ND or the parabolas' vertices are biased");
     }
