@@ -235,17 +235,22 @@ TEST(Cli, ApproachTwoGroupsByANominalBudgetColumnWithoutAFlag) {
 }
 
 TEST(Cli, ApproachTwoListsSkippedBudgetsWithTheirReason) {
-  // The bundled example with its largest budget's runs cut to the small side of the optimum.
-  std::ifstream in(std::string(SCALINGLAB_SOURCE_DIR) + "/data/examples/chinchilla_synthetic.csv");
-  std::string line, csv;
-  std::getline(in, line);  // comment
-  while (std::getline(in, line)) {
-    if (line.rfind("N,", 0) != 0) {
-      double n = std::stod(line.substr(0, line.find(',')));
-      if (line.find(",1e+21,") != std::string::npos && n > 2e9) continue;
+  // Exact Chinchilla runs (C = 6ND) on 5 budgets centred on their optimum, and a sixth budget
+  // sampled only below its optimum: the loss still falls at its largest N.
+  const double alpha = 0.34, beta = 0.28, A = 406.4, B = 410.7;
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta)), a = beta / (alpha + beta);
+  std::ostringstream s;
+  s.precision(12);
+  s << "N,D,C,loss\n";
+  for (int i = 0; i < 6; ++i) {
+    const double c = 1e18 * std::pow(10.0, i / 2.0), n_opt = G * std::pow(c / 6, a);
+    for (int j = 0; j < 7; ++j) {
+      const double n = n_opt * std::exp(i < 5 ? std::log(3.0) * (j - 3) / 3.0 : -3.0 + 0.4 * j);
+      const double d = c / (6 * n);
+      s << n << "," << d << "," << c << "," << 1.69 + A / std::pow(n, alpha) + B / std::pow(d, beta) << "\n";
     }
-    csv += line + "\n";
   }
+  const std::string csv = s.str();
   for (const char* edge : {"drop", "keep"}) {
     std::string json_path = temp_file("a2e.json", "");
     ShellResult r = run("fit " + temp_file("iso_edge.csv", csv) + " --approach 2 --bootstrap 0 --edge-vertices " + edge +
@@ -259,7 +264,11 @@ TEST(Cli, ApproachTwoListsSkippedBudgetsWithTheirReason) {
       EXPECT_FALSE(last["used"].get<bool>());
       EXPECT_TRUE(last["N_opt"].is_null());
       EXPECT_NE(r.out.find("skipped: vertex at N"), std::string::npos) << r.out;
-      EXPECT_EQ(r.out.find(" 0 "), std::string::npos) << r.out;  // never N_opt 0 D_opt 0
+      // Its row shows "-" for N_opt, D_opt and L_opt, never 0.
+      const size_t at = r.out.find("skipped: vertex at N");
+      const std::string row = r.out.substr(r.out.rfind('\n', at) + 1, at - r.out.rfind('\n', at) - 1);
+      EXPECT_EQ(row.find(" 0 "), std::string::npos) << row;
+      EXPECT_EQ(std::count(row.begin(), row.end(), '-'), 3) << row;
     } else {
       EXPECT_TRUE(j["skipped"].empty());
       EXPECT_TRUE(last["extrapolated"].get<bool>());
