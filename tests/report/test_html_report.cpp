@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "scalinglab/report/escape.h"
 #include "scalinglab/report/html_report.h"
 #include "synthetic_report.h"
 
@@ -68,7 +69,9 @@ TEST(HtmlReport, SkippedIsoflopBudgetsAreDrawnApartAndListedWithTheirReason) {
   std::string html = render_html(d);
   // The list names the budget and its reason; the plot's legend explains the grey dashed marks.
   EXPECT_TRUE(has(html, "Budgets not used (grey squares, dashed parabola)"));
-  EXPECT_TRUE(has(html, "<li>C = 1e+18: minimum outside the sampled N (or D) range: vertex at N = 3e9"));
+  EXPECT_TRUE(has(html, "<li>C = " + format_number(1e18, 3) +
+                            ": minimum outside the sampled N (or D) range: vertex at N = 3e9"))
+      << html;
   EXPECT_TRUE(has(html, "skipped budget (not fitted)"));
   EXPECT_GT(count(html, "stroke-dasharray=\"4 3\""), count(before, "stroke-dasharray=\"4 3\""));
   EXPECT_GT(count(html, "<rect"), count(before, "<rect"));  // square markers
@@ -79,7 +82,7 @@ TEST(HtmlReport, SkippedIsoflopBudgetsAreDrawnApartAndListedWithTheirReason) {
   d.isoflop[0].note = "extrapolated: vertex at N = 3e9";
   html = render_html(d);
   EXPECT_TRUE(has(html, "extrapolated minimum (kept)"));
-  EXPECT_TRUE(has(html, "<ul class=\"extrapolated\"><li>C = 1e+17: extrapolated: vertex at N = 3e9"));
+  EXPECT_TRUE(has(html, "<ul class=\"extrapolated\"><li>C = " + format_number(1e17, 3) + ": extrapolated: vertex at N = 3e9"));
 }
 
 TEST(HtmlReport, FullDataHasEverySectionAndPlot) {
