@@ -466,6 +466,16 @@ TEST(Isoflop, ToleranceGroupingOfDriftingComputeIsRefused) {
     EXPECT_NE(w.find("Run::budget"), std::string::npos) << w;
     EXPECT_NE(w.find("formed " + std::to_string(groups.size()) + " budgets"), std::string::npos) << w;
   }
+  // Nine sizes per budget split into 27 groups of exactly 3: not refused (a parabola fits), but
+  // most of the fragments' vertices fall outside their range, and a warning points at budgets.
+  auto nine = drift_table(9);
+  for (auto& r : nine.runs) r.c = 6 * r.n * r.d, r.budget = 0;
+  const auto frag = fit_isoflop(nine.runs, opt);
+  EXPECT_EQ(frag.budgets.size(), 27u);
+  EXPECT_LT(2 * frag.budgets_used, frag.budgets.size());
+  bool warned = false;
+  for (const auto& w : frag.warnings) warned |= w.find("Run::budget") != std::string::npos;
+  EXPECT_TRUE(warned);
   // A partly given budget is an error, not a silent mix of two groupings.
   t.runs[0].budget = 1e19;
   EXPECT_THROW(fit_isoflop(t.runs, opt), std::invalid_argument);

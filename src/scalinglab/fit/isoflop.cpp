@@ -425,6 +425,12 @@ IsoflopResult fit_isoflop(const std::vector<Run>& runs, const IsoflopOptions& op
           " departs from 1, which C = 6ND implies: the compute is not 6ND or the parabolas' vertices are biased");
     }
   }
+  // Fragments that escaped the refusal (e.g. every group exactly 3 runs) show as mostly skipped budgets.
+  if (res.grouping == "compute_tolerance" && 2 * res.budgets_used < res.budgets.size())
+    res.warnings.push_back(std::to_string(res.budgets.size() - res.budgets_used) + " of " +
+                           std::to_string(res.budgets.size()) + " budgets formed within IsoflopOptions::c_tolerance = " +
+                           short_num(opt.c_tolerance) +
+                           " were skipped: if the runs have nominal budgets, give them (Run::budget)");
   if (res.budgets_extrapolated > 0)
     res.warnings.push_back(std::to_string(res.budgets_extrapolated) +
                            " budget(s) use a vertex outside their sampled range (IsoflopOptions::edge_vertices = "

@@ -130,7 +130,9 @@ struct IsoflopResult {
   Estimate a_plus_b;
   // 6ND/C over all runs, C the nominal budget where given (NaN when d_from_runs is false).
   double flops_ratio_min = NAN, flops_ratio_max = NAN;
-  std::vector<std::string> warnings;  // a + b departing from 1, 6ND/C off by > 10%, extrapolation
+  // a + b departing from 1, 6ND/C off by > 10%, most tolerance-formed budgets skipped, kept
+  // extrapolated vertices, no D, predictions > 2 orders of magnitude of compute past the data.
+  std::vector<std::string> warnings;
 };
 
 // Groups runs into budgets: sorted by C, a run joins the current group while its C is at most
