@@ -23,6 +23,8 @@ struct FitArgs {
   int approach = 3;
   std::string col_run = "run", col_tokens;
   double c_tolerance = 0.05;
+  std::string edge_vertices = "drop", isoflop_bootstrap = "points";
+  bool bootstrap_given = false;
   fit::ColumnSpec columns;
   fit::RunFilters filters;
   double min_n = 0, max_n = 0, min_c = 0, max_c = 0;
@@ -133,15 +135,17 @@ void print_report(const fit::FitReport& r) {
   std::cout << "time     " << fmt(r.wall_s, 3) << " s\n";
 }
 
-void print_scaling(const fit::OptimalScaling& s, const std::string& title) {
+void print_scaling(const fit::OptimalScaling& s, const std::string& title, const std::string& interval = "95% interval",
+                   const fit::Estimate* a_plus_b = nullptr) {
   std::cout << title << "\n\n" << pad("", 8) << pad("value", 12) << pad("SE (boot)", 12) << pad("SE (OLS)", 12)
-            << "95% interval\n";
+            << interval << "\n";
   auto row = [](const std::string& name, const fit::Estimate& e) {
     std::cout << pad(name, 8) << pad(fmt(e.value, 4), 12) << pad(fmt(e.se, 3), 12) << pad(fmt(e.se_analytic, 3), 12)
               << fmt_ci(e) << "\n";
   };
   row("a", s.a);
   row("b", s.b);
+  if (a_plus_b) row("a + b", *a_plus_b);
   row("k_N", s.k_n);
   row("k_D", s.k_d);
   std::cout << "(N_opt = k_N C^a, D_opt = k_D C^b; bootstrap " << s.bootstrap_used << "/" << s.bootstrap_requested
@@ -151,28 +155,78 @@ void print_scaling(const fit::OptimalScaling& s, const std::string& title) {
               << fmt(p.d_opt.value, 3) << " " << fmt_ci(p.d_opt) << "\n";
 }
 
+// The library names option fields (IsoflopOptions::c_tolerance, Run::budget); the user knows flags.
+std::string isoflop_flags(std::string msg) {
+  static const std::vector<std::pair<std::string, std::string>> names{
+      {"IsoflopOptions::c_tolerance", "--c-tolerance"},
+      {"IsoflopOptions::edge_vertices = keep", "--edge-vertices keep"},
+      {"IsoflopOptions::edge_vertices", "--edge-vertices"},
+      {"IsoflopOptions::bootstrap_scheme", "--isoflop-bootstrap"},
+      {"IsoflopOptions::bootstrap", "--bootstrap"},
+      {"IsoflopOptions::d_from_runs = false", "a table without a D column"},
+      {"IsoflopOptions::budget_ids", "--col-budget"},
+      {"Run::budget", "--col-budget"},
+      {"Run::d", "--col-d"}};
+  for (const auto& [field, flag] : names)
+    for (size_t at = msg.find(field); at != std::string::npos; at = msg.find(field, at + flag.size()))
+      msg.replace(at, field.size(), flag);
+  return msg;
+}
+
 // Approach 2 (IsoFLOP parabolas) on final losses grouped by compute budget.
 nlohmann::json run_isoflop(const FitArgs& a, const fit::Dataset& data) {
   if (!data.has_n || !data.has_c) throw UsageError(data.source + ": approach 2 needs N and C (or N and D) for every run");
+  if (data.budget_error) throw *data.budget_error;
   fit::IsoflopOptions o;
   o.c_tolerance = a.c_tolerance;
   o.bootstrap = a.options.bootstrap;
   o.seed = a.options.seed;
   o.threads = a.options.threads;
   o.predict_at = a.options.at_compute;
-  fit::IsoflopResult r = fit::fit_isoflop(data.runs, o);
+  // A D derived as C/(6N) would only mirror the ln N parabola: fall back to D_opt = C/(6 N_opt).
+  o.d_from_runs = data.derived != 'D';
+  o.edge_vertices = a.edge_vertices == "keep" ? fit::EdgeVertices::kKeep : fit::EdgeVertices::kDrop;
+  o.bootstrap_scheme = a.isoflop_bootstrap == "budgets"       ? fit::IsoflopBootstrap::kBudgets
+                       : a.isoflop_bootstrap == "subsample80" ? fit::IsoflopBootstrap::kSubsample80
+                                                              : fit::IsoflopBootstrap::kPoints;
+  // Hoffmann et al. 2022 (Table 2) draw 100 subsamples; --bootstrap overrides.
+  if (o.bootstrap_scheme == fit::IsoflopBootstrap::kSubsample80 && !a.bootstrap_given) o.bootstrap = 100;
+  fit::IsoflopResult r;
+  try {
+    r = fit::fit_isoflop(data.runs, o);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(data.source + ": " + isoflop_flags(e.what()));
+  }
+  for (auto& w : r.warnings) w = isoflop_flags(w);
+  nlohmann::json j = fit::to_json(r);
+  const char* c_from = data.derived == 'C' ? "6ND" : "column";
+  j["grouping"]["C_from"] = c_from;
   if (a.json_out != "-" && !a.quiet) {
     std::cout << "approach 2 (IsoFLOP profiles, Hoffmann et al. 2022 sec. 3.2): " << data.source << ", "
-              << r.points_used << " runs\n\n"
+              << r.points_used << " runs in " << r.budgets_used << " of " << r.budgets.size() << " budgets\n";
+    if (r.grouping == "compute_tolerance")
+      std::cout << "budgets  " << r.budgets.size() << " groups formed from " << (data.derived == 'C' ? "C = 6ND" : "C")
+                << " within --c-tolerance " << fmt(r.c_tolerance, 3) << " (" << r.small_groups
+                << " with fewer than 3 runs); a nominal budget column (--col-budget) groups exactly\n";
+    else
+      std::cout << "budgets  " << r.budgets.size() << " from the budget column\n";
+    std::cout << "D_opt    " << (r.d_from_runs ? "vertex of each budget's own parabola in ln D"
+                                               : "C/(6 N_opt): no D column, so b = 1 - a by construction")
+              << "; vertices outside the sampled range: " << (r.edge_vertices == fit::EdgeVertices::kKeep ? "kept (flagged)" : "dropped")
+              << " (--edge-vertices)\n\n"
               << pad("budget C", 11) << pad("runs", 6) << pad("N_opt", 11) << pad("D_opt", 11) << pad("L_opt", 9)
-              << "note\n";
+              << "used\n";
     for (const auto& b : r.budgets)
       std::cout << pad(fmt(b.c, 3), 11) << pad(std::to_string(b.members.size()), 6) << pad(fmt(b.n_opt, 3), 11)
-                << pad(fmt(b.d_opt, 3), 11) << pad(fmt(b.l_opt, 4), 9) << (b.skipped != fit::SkipReason::kNone ? b.reason : std::string())
+                << pad(fmt(b.d_opt, 3), 11) << pad(fmt(b.l_opt, 4), 9)
+                << (b.used() ? (b.extrapolated ? "yes, " + b.reason : std::string("yes")) : "skipped: " + b.reason)
                 << "\n";
-    print_scaling(r.scaling, "");
+    const bool p80 = r.interval_coverage == 0.8;
+    print_scaling(r.scaling, "", p80 ? "80% interval (p10-p90)" : "95% interval", &r.a_plus_b);
+    std::cout << "bootstrap scheme " << fit::to_string(r.bootstrap_scheme) << " (--isoflop-bootstrap)\n";
+    for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
   }
-  return fit::to_json(r);
+  return j;
 }
 
 // Approach 1 (lower envelope of training curves).
@@ -194,6 +248,7 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
               << r.runs << " runs, " << r.points_used << " of " << r.num_compute << " log-spaced compute values used, "
               << r.runs_on_frontier << " runs on the frontier\n";
     print_scaling(r.scaling, "");
+    for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
   }
   return fit::to_json(r);
 }
@@ -309,7 +364,21 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--col-run", a->col_run, "approach 1: column identifying the run of each curve point")
       ->capture_default_str();
   cmd->add_option("--col-tokens", a->col_tokens, "approach 1: column with tokens seen at each curve point");
-  cmd->add_option("--c-tolerance", a->c_tolerance, "approach 2: runs within this relative compute share a budget")
+  cmd->add_option("--c-tolerance", a->c_tolerance,
+                  "approach 2 without a budget column: runs within this relative compute share a budget")
+      ->capture_default_str();
+  cmd->add_option("--col-budget", a->columns.budget,
+                  "approach 2: column with each run's nominal compute budget (default: budget, flops_budget, "
+                  "compute_budget, isoflop; any case)");
+  cmd->add_option("--edge-vertices", a->edge_vertices,
+                  "approach 2: a budget whose parabola vertex lies outside its sampled N or D range is dropped "
+                  "(default) or kept and flagged")
+      ->check(CLI::IsMember({"drop", "keep"}))
+      ->capture_default_str();
+  cmd->add_option("--isoflop-bootstrap", a->isoflop_bootstrap,
+                  "approach 2 intervals: points (resample runs within budgets, default) | budgets (resample the "
+                  "vertices) | subsample80 (Hoffmann Table 2: 80% of runs, 100 times, p10-p90)")
+      ->check(CLI::IsMember({"points", "budgets", "subsample80"}))
       ->capture_default_str();
   cmd->add_option("--law", a->law,
                   "chinchilla | kaplan-n | kaplan-d | kaplan-c | kaplan-nd | power | data-constrained | inference | "
@@ -350,7 +419,10 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--at", a->at_points, "predict the loss at N,D or N,D,U (repeatable)");
   cmd->add_option("--json", a->json_out, "write the result as JSON to FILE ('-' for stdout)");
   cmd->add_flag("-q,--quiet", a->quiet, "no table, no progress");
-  cmd->callback([a] { run_fit(*a); });
+  cmd->callback([a, cmd] {
+    a->bootstrap_given = cmd->count("--bootstrap") > 0;
+    run_fit(*a);
+  });
 }
 
 }  // namespace scalinglab::cli

@@ -9,6 +9,9 @@
 #include "scalinglab/fit/frontier.h"
 #include "scalinglab/fit/synthetic.h"
 #include "scalinglab/store/run_store.h"
+#include "scalinglab/sweep/sweep_spec.h"
+
+#include <map>
 
 using scalinglab::testing::TempDir;
 namespace store = scalinglab::store;
@@ -125,4 +128,42 @@ TEST(SweepAnalysis, TooFewRunsIsAWarningNotAnError) {
   auto s = scalinglab::analysis::summary_json(a);
   EXPECT_TRUE(s["heldout"].is_null());
   EXPECT_EQ(s["runs"]["fitted"], 0);
+}
+
+TEST(SweepAnalysis, IsoflopSweepsGroupApproachTwoByTheirPlannedBudgets) {
+  // Whole optimizer steps move each run's 6ND off its budget; the sweep's plan knows the budget,
+  // so approach 2 groups by it exactly instead of by C within a tolerance.
+  TempDir d;
+  const nlohmann::json spec = nlohmann::json::parse(R"({"name": "iso", "corpus": "unused.txt", "family": {"ctx": 32},
+    "hyper": {"batch_tokens": 256, "lr_base": 3e-3, "min_steps": 100},
+    "design": {"kind": "isoflop", "c_min": 2e10, "c_max": 2e11, "budgets": 3, "per_budget": 5, "span": 3}})");
+  const auto planned = scalinglab::sweep::plan(scalinglab::sweep::sweep_from_json(spec));
+  const std::string path = (d.path / "store.db").string();
+  {
+    auto st = store::RunStore::open(path);
+    const int64_t sweep_id = st.create_sweep("iso", spec).id;
+    for (const auto& p : planned) {
+      store::NewRun nr{p.key, scalinglab::sweep::stored_spec(p), 1, static_cast<int64_t>(p.n), static_cast<int64_t>(p.n),
+                       p.d, p.c, ""};
+      const int64_t id = st.add_run(sweep_id, nr);
+      EXPECT_TRUE(st.claim_next(sweep_id, "test"));
+      store::RunResult res;
+      res.eval_loss = res.train_loss = law(p.n, p.d);
+      st.finish_run(id, res);
+    }
+  }
+  scalinglab::analysis::AnalysisOptions o;
+  o.bootstrap = 20;
+  const auto a = scalinglab::analysis::analyze_store(path, o);
+  ASSERT_TRUE(a.isoflop) << (a.warnings.empty() ? "" : a.warnings[0]);
+  EXPECT_EQ(a.isoflop->grouping, "budget");
+  ASSERT_EQ(a.isoflop->budgets.size(), 3u);
+  std::map<double, size_t> runs_per_budget;  // the model family may merge sizes, so count the plan's
+  for (const auto& p : planned) ++runs_per_budget[p.budget];
+  size_t i = 0;
+  for (const auto& [budget, runs] : runs_per_budget) {
+    EXPECT_EQ(a.isoflop->budgets[i].c, budget);
+    EXPECT_EQ(a.isoflop->budgets[i].members.size(), runs);
+    ++i;
+  }
 }

@@ -176,3 +176,103 @@ TEST(Cli, CompareRanksTheGeneratingLawFirst) {
   }
   EXPECT_LT(aic_chinchilla, best_other - 10);
 }
+
+namespace {
+
+// An IsoFLOP table whose FLOPs are not 6ND (6ND/C drifts from 0.93 to 1.35 with N): 9 nominal
+// budgets, 8 sizes each, D the tokens trained, loss from the Chinchilla law. With `budget_col`
+// the nominal budget is a column of that name; without, only N, D and loss are given.
+std::string drifting_isoflop_table(const std::string& budget_col) {
+  const double alpha = 0.34, beta = 0.28, A = 406.4, B = 410.7;
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta)), a = beta / (alpha + beta);
+  auto n_opt = [&](double c) { return G * std::pow(c / 6, a); };
+  const double hw = std::log(4.0), ln_min = std::log(n_opt(6e18)) - hw, ln_max = std::log(n_opt(3e21)) + hw;
+  std::ostringstream s;
+  s.precision(10);
+  s << "N,D,loss" << (budget_col.empty() ? "" : "," + budget_col) << "\n";
+  for (int i = 0; i < 9; ++i) {
+    const double c = 6e18 * std::pow(3e21 / 6e18, i / 8.0);
+    for (int j = 0; j < 8; ++j) {
+      const double n = n_opt(c) * std::exp(-hw + 2 * hw * j / 7.0);
+      const double r = 0.93 * std::pow(1.35 / 0.93, (std::log(n) - ln_min) / (ln_max - ln_min));
+      const double d = r * c / (6 * n);
+      s << n << "," << d << "," << 1.69 + A / std::pow(n, alpha) + B / std::pow(d, beta);
+      if (!budget_col.empty()) s << "," << c;
+      s << "\n";
+    }
+  }
+  return s.str();
+}
+
+}  // namespace
+
+TEST(CliBadInput, ApproachTwoRefusesToleranceGroupingIntoFragments) {
+  // No budget column: C = 6ND scatters each budget and --c-tolerance 0.05 splits it into pieces.
+  expect_input_error(temp_file("iso_nobudget.csv", drifting_isoflop_table("")), "--approach 2",
+                     {"iso_nobudget.csv", "--c-tolerance", "--col-budget", "fewer than 3 runs"});
+}
+
+TEST(Cli, ApproachTwoGroupsByANominalBudgetColumnWithoutAFlag) {
+  for (const std::string col : {"budget", "FLOPs_Budget"}) {
+    std::string json_path = temp_file("a2b.json", "");
+    ShellResult r = run("fit " + temp_file("iso_budget.csv", drifting_isoflop_table(col)) +
+                        " --approach 2 --bootstrap 50 --at-compute 1.2e25 --json " + json_path);
+    ASSERT_EQ(r.code, 0) << r.out;
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
+    EXPECT_EQ(j["grouping"]["by"], "budget") << col;
+    EXPECT_EQ(j["grouping"]["groups"], 9);
+    EXPECT_EQ(j["budgets_used"], 9);
+    EXPECT_EQ(j["D_opt_from"], "ln D parabola");
+    // 6ND/C against the nominal budget is reported with its range, and a + b departs from 1.
+    std::string warnings = j["warnings"].dump();
+    EXPECT_NE(warnings.find("6ND/C ranges over [0.93"), std::string::npos) << warnings;
+    EXPECT_NE(warnings.find("a + b"), std::string::npos) << warnings;
+    EXPECT_NE(warnings.find("orders of magnitude past"), std::string::npos) << warnings;  // 3.6 orders
+    EXPECT_GT(j["a_plus_b"]["value"].get<double>(), 1.02);
+    EXPECT_NE(r.out.find("9 from the budget column"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("a + b"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, ApproachTwoListsSkippedBudgetsWithTheirReason) {
+  // Exact Chinchilla runs (C = 6ND) on 5 budgets centred on their optimum, and a sixth budget
+  // sampled only below its optimum: the loss still falls at its largest N.
+  const double alpha = 0.34, beta = 0.28, A = 406.4, B = 410.7;
+  const double G = std::pow(alpha * A / (beta * B), 1 / (alpha + beta)), a = beta / (alpha + beta);
+  std::ostringstream s;
+  s.precision(12);
+  s << "N,D,C,loss\n";
+  for (int i = 0; i < 6; ++i) {
+    const double c = 1e18 * std::pow(10.0, i / 2.0), n_opt = G * std::pow(c / 6, a);
+    for (int j = 0; j < 7; ++j) {
+      const double n = n_opt * std::exp(i < 5 ? std::log(3.0) * (j - 3) / 3.0 : -3.0 + 0.4 * j);
+      const double d = c / (6 * n);
+      s << n << "," << d << "," << c << "," << 1.69 + A / std::pow(n, alpha) + B / std::pow(d, beta) << "\n";
+    }
+  }
+  const std::string csv = s.str();
+  for (const char* edge : {"drop", "keep"}) {
+    std::string json_path = temp_file("a2e.json", "");
+    ShellResult r = run("fit " + temp_file("iso_edge.csv", csv) + " --approach 2 --bootstrap 0 --edge-vertices " + edge +
+                        " --json " + json_path);
+    ASSERT_EQ(r.code, 0) << r.out;
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(json_path));
+    const auto& last = j["budgets"].back();
+    if (std::string(edge) == "drop") {
+      ASSERT_EQ(j["skipped"].size(), 1u) << j["skipped"].dump();
+      EXPECT_EQ(j["skipped"][0]["code"], "minimum_at_edge");
+      EXPECT_FALSE(last["used"].get<bool>());
+      EXPECT_TRUE(last["N_opt"].is_null());
+      EXPECT_NE(r.out.find("skipped: vertex at N"), std::string::npos) << r.out;
+      // Its row shows "-" for N_opt, D_opt and L_opt, never 0.
+      const size_t at = r.out.find("skipped: vertex at N");
+      const std::string row = r.out.substr(r.out.rfind('\n', at) + 1, at - r.out.rfind('\n', at) - 1);
+      EXPECT_EQ(row.find(" 0 "), std::string::npos) << row;
+      EXPECT_EQ(std::count(row.begin(), row.end(), '-'), 3) << row;
+    } else {
+      EXPECT_TRUE(j["skipped"].empty());
+      EXPECT_TRUE(last["extrapolated"].get<bool>());
+      EXPECT_NE(j["warnings"].dump().find("--edge-vertices keep"), std::string::npos) << j["warnings"].dump();
+    }
+  }
+}

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "scalinglab/report/escape.h"
 #include "scalinglab/report/html_report.h"
 #include "synthetic_report.h"
 
@@ -54,6 +55,34 @@ ReportData full_data() {
   d.notes = {"a note"};
   d.warnings = {"a warning"};
   return d;
+}
+
+TEST(HtmlReport, SkippedIsoflopBudgetsAreDrawnApartAndListedWithTheirReason) {
+  ReportData d = full_data();
+  std::string before = render_html(d);
+  EXPECT_FALSE(has(before, "Budgets not used"));
+  EXPECT_FALSE(has(before, "skipped budget (not fitted)"));
+  IsoflopCurve& b = d.isoflop[1];
+  b.used = false;
+  b.n_opt = b.loss_opt = NAN;
+  b.note = "minimum outside the sampled N (or D) range: vertex at N = 3e9 lies outside [1e7, 3e8]";
+  std::string html = render_html(d);
+  // The list names the budget and its reason; the plot's legend explains the grey dashed marks.
+  EXPECT_TRUE(has(html, "Budgets not used (grey squares, dashed parabola)"));
+  EXPECT_TRUE(has(html, "<li>C = " + format_number(1e18, 3) +
+                            ": minimum outside the sampled N (or D) range: vertex at N = 3e9"))
+      << html;
+  EXPECT_TRUE(has(html, "skipped budget (not fitted)"));
+  EXPECT_GT(count(html, "stroke-dasharray=\"4 3\""), count(before, "stroke-dasharray=\"4 3\""));
+  EXPECT_GT(count(html, "<rect"), count(before, "<rect"));  // square markers
+  EXPECT_TRUE(has(html, "skipped: minimum outside"));       // in the tooltips
+  // A kept, extrapolated vertex is used (a diamond) and listed separately.
+  d = full_data();
+  d.isoflop[0].extrapolated = true;
+  d.isoflop[0].note = "extrapolated: vertex at N = 3e9";
+  html = render_html(d);
+  EXPECT_TRUE(has(html, "extrapolated minimum (kept)"));
+  EXPECT_TRUE(has(html, "<ul class=\"extrapolated\"><li>C = " + format_number(1e17, 3) + ": extrapolated: vertex at N = 3e9"));
 }
 
 TEST(HtmlReport, FullDataHasEverySectionAndPlot) {

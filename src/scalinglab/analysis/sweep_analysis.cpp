@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 #include "scalinglab/fit/fit_json.h"
 #include "scalinglab/fit/frontier.h"
+#include "scalinglab/sweep/sweep_spec.h"
 
 namespace scalinglab::analysis {
 namespace {
@@ -46,6 +48,22 @@ void attempt(std::vector<std::string>& warnings, const std::string& what, F&& f)
   }
 }
 
+// An IsoFLOP sweep knows each run's nominal budget (its plan): approach 2 groups by it exactly
+// instead of by C = 6ND within a tolerance (whole-step token counts move C off the budget).
+// Left at 0 (tolerance grouping) when the spec cannot be re-planned or a run is not in the plan.
+void assign_budgets(SweepAnalysis& a) {
+  std::map<std::string, double> budget_of;
+  try {
+    for (const auto& p : sweep::plan(sweep::sweep_from_json(a.sweep.spec)))
+      if (p.budget > 0) budget_of[p.key] = p.budget;
+  } catch (const std::exception&) {
+    return;
+  }
+  for (const auto& key : a.run_keys)
+    if (!budget_of.count(key)) return;
+  for (size_t i = 0; i < a.run_keys.size(); ++i) a.final_losses.runs[i].budget = budget_of[a.run_keys[i]];
+}
+
 }  // namespace
 
 SweepAnalysis analyze_store(const std::string& path, const AnalysisOptions& o) {
@@ -70,6 +88,7 @@ SweepAnalysis analyze_store(const std::string& path, const AnalysisOptions& o) {
     }
     a.curves.push_back(std::move(curve));
   }
+  assign_budgets(a);
   for (const auto& r : a.final_losses.runs) {
     a.c_min = a.c_min == 0 ? r.c : std::min(a.c_min, r.c);
     a.c_max = std::max(a.c_max, r.c);

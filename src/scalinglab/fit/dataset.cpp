@@ -21,6 +21,10 @@ const std::vector<std::string>& default_names(char variable) {
   static const std::vector<std::string> x{"samples", "test_compute", "thinking_tokens"};
   static const std::vector<std::string> u{"U", "unique_tokens", "unique", "U_D"};
   static const std::vector<std::string> epochs{"epochs", "num_epochs", "n_epochs"};
+  // The nominal budget of an IsoFLOP run: grouping by it is exact, where grouping by a logged or
+  // derived C is not (C = 6ND of runs whose FLOPs are not 6ND varies within a budget).
+  static const std::vector<std::string> budget{"budget", "flops_budget", "compute_budget", "isoflop", "C_budget",
+                                               "budget_flops"};
   switch (variable) {
     case 'N': return n;
     case 'D': return d;
@@ -28,6 +32,7 @@ const std::vector<std::string>& default_names(char variable) {
     case 'L': return loss;
     case 'U': return u;
     case 'R': return epochs;
+    case 'B': return budget;
     default: return x;
   }
 }
@@ -94,6 +99,7 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
   auto d_col = resolve(t, spec.d, 'D', "--col-d");
   auto c_col = resolve(t, spec.c, 'C', "--col-c");
   auto x_col = resolve(t, spec.x, 'x', "--col-x");
+  auto budget_col = resolve(t, spec.budget, 'B', "--col-budget");
   // Unique tokens: an explicit --col-u wins, then an explicit --col-epochs, then the default names.
   std::optional<size_t> u_col, epochs_col;
   if (!spec.u.empty() && !spec.epochs.empty())
@@ -118,7 +124,18 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
   if (n_col) { n = t.numeric(*n_col); check_positive(t, *n_col, n, "parameter count N"); }
   if (d_col) { d = t.numeric(*d_col); check_positive(t, *d_col, d, "token count D"); }
   if (c_col) { c = t.numeric(*c_col); check_positive(t, *c_col, c, "compute C"); }
-  std::vector<double> u(rows, 0);
+  std::vector<double> u(rows, 0), budget(rows, 0);
+  if (budget_col) {
+    try {
+      budget = t.numeric(*budget_col);
+      check_positive(t, *budget_col, budget, "nominal compute budget (FLOPs)");
+      ds.has_budget = true;
+    } catch (const io::InputError& e) {
+      if (!spec.budget.empty()) throw;
+      ds.budget_error = e;  // raised only by approach 2, the one user of budgets
+      budget.assign(rows, 0);
+    }
+  }
   if (x_col) {
     try {
       x = t.numeric(*x_col);
@@ -139,12 +156,15 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
   if (ds.has_n && ds.has_c && !ds.has_d) {
     for (size_t r = 0; r < rows; ++r) d[r] = c[r] / (6.0 * n[r]);
     ds.has_d = true;
+    ds.derived = 'D';
   } else if (ds.has_n && ds.has_d && !ds.has_c) {
     for (size_t r = 0; r < rows; ++r) c[r] = 6.0 * n[r] * d[r];
     ds.has_c = true;
+    ds.derived = 'C';
   } else if (ds.has_d && ds.has_c && !ds.has_n) {
     for (size_t r = 0; r < rows; ++r) n[r] = c[r] / (6.0 * d[r]);
     ds.has_n = true;
+    ds.derived = 'N';
   }
   // Unique tokens (Muennighoff et al. 2023): a run sees its U unique tokens D/U >= 1 times.
   if (u_col || epochs_col) {
@@ -159,7 +179,7 @@ Dataset load_runs(const io::Table& t, const ColumnSpec& spec, const RunFilters& 
   }
 
   for (size_t r = 0; r < rows; ++r) {
-    Run run{n[r], d[r], c[r], x[r], loss[r], t.lines[r], u[r]};
+    Run run{n[r], d[r], c[r], x[r], loss[r], t.lines[r], u[r], budget[r]};
     if (filters.min_n && ds.has_n && run.n < *filters.min_n) continue;
     if (filters.max_n && ds.has_n && run.n > *filters.max_n) continue;
     if (filters.min_c && ds.has_c && run.c < *filters.min_c) continue;

@@ -18,6 +18,7 @@ struct Run {
   double loss = 0;  // final loss (nats/token or any positive metric)
   long line = 0;    // source line, for messages
   double u = 0;     // unique tokens (0: not given); D/U is the number of epochs
+  double budget = 0;  // nominal compute budget of an IsoFLOP run (0: not given), groups approach 2
 };
 
 // Which table columns hold N, D, C, loss and x. An empty name means "use the default names"
@@ -26,6 +27,7 @@ struct Run {
 struct ColumnSpec {
   std::string n, d, c, loss, x;
   std::string u, epochs;
+  std::string budget;  // nominal IsoFLOP budget (default: budget, flops_budget, compute_budget, isoflop, ...)
 };
 
 struct RunFilters {
@@ -36,11 +38,14 @@ struct RunFilters {
 struct Dataset {
   std::string source;
   std::vector<Run> runs;
-  bool has_n = false, has_d = false, has_c = false, has_x = false, has_u = false;
+  bool has_n = false, has_d = false, has_c = false, has_x = false, has_u = false, has_budget = false;
+  // 'N', 'D' or 'C' when that variable was not in the table but derived from the other two by
+  // C = 6ND; 0 when none was.
+  char derived = 0;
   std::string x_name = "x";
   // A column found under a default name (not given by a flag) whose values are unusable: the
   // error is raised only when a law needs that variable (see make_problem).
-  std::optional<io::InputError> x_error, u_error;
+  std::optional<io::InputError> x_error, u_error, budget_error;
 };
 
 // Reads runs from a table: checks every value (positive finite N, D, C; finite positive loss;
@@ -49,7 +54,8 @@ struct Dataset {
 Dataset load_runs(const io::Table& table, const ColumnSpec& columns, const RunFilters& filters = {});
 
 // Names that count as the default column for each variable (first match wins); variable is
-// 'N', 'D', 'C', 'L' (loss), 'x', 'U' (unique tokens) or 'R' (epochs).
+// 'N', 'D', 'C', 'L' (loss), 'x', 'U' (unique tokens), 'R' (epochs) or 'B' (nominal budget).
+// Matching is case-insensitive (io::Table::find).
 const std::vector<std::string>& default_names(char variable);
 
 }  // namespace scalinglab::fit

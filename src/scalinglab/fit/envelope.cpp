@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "scalinglab/fit/fitter.h"
 #include "scalinglab/io/input_error.h"
 
 namespace scalinglab::fit {
@@ -219,6 +220,16 @@ EnvelopeResult fit_envelope(const std::vector<TrainingCurve>& input, const Envel
         "); the model sizes never bracket the lowest-loss run at a compute value" +
         (opt.require_bracket ? " (require_bracket is on)" : ""));
   res.scaling = fit_optimal_scaling(c, n, d, opt.predict_at);
+  {
+    DataRange range;  // the largest compute any curve reached, as approach 3 measures it
+    for (const auto& cv : curves)
+      for (const auto& p : cv.points) {
+        range.c.min = std::isfinite(range.c.min) ? std::min(range.c.min, p.c) : p.c;
+        range.c.max = std::isfinite(range.c.max) ? std::max(range.c.max, p.c) : p.c;
+      }
+    for (double cp : opt.predict_at)
+      if (auto w = extrapolation_warning(cp, range, "the approach-1 optimum")) res.warnings.push_back(*w);
+  }
   if (opt.bootstrap == 0) return res;
 
   // Bootstrap over runs: the run is the unit of independent noise (its points share a seed and a
@@ -262,6 +273,7 @@ nlohmann::json to_json(const EnvelopeResult& r) {
   j["C_range"] = nlohmann::json::array({r.c_lo, r.c_hi});
   j["num_compute"] = r.num_compute;
   j["smoothing_window"] = r.smoothing_window;
+  j["warnings"] = r.warnings;
   return j;
 }
 

@@ -82,6 +82,7 @@ struct EnvelopeResult {
   size_t runs_on_frontier = 0;          // distinct runs winning at a used point
   size_t points_used = 0;               // frontier points the power laws were fitted to
   OptimalScaling scaling;
+  std::vector<std::string> warnings;    // predictions > 2 orders of magnitude of compute past the data
 };
 
 // Lower envelope of the given curves (indices into `curves`, duplicates allowed) at

@@ -23,12 +23,14 @@ double quantile(std::vector<double> v, double q) {
   return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-void add_replicates(Estimate& e, std::vector<double> reps) {
+void add_replicates(Estimate& e, std::vector<double> reps) { add_replicates(e, std::move(reps), 0.95); }
+
+void add_replicates(Estimate& e, std::vector<double> reps, double coverage) {
   reps.erase(std::remove_if(reps.begin(), reps.end(), [](double v) { return !std::isfinite(v); }), reps.end());
   if (reps.size() < 2) return;
   e.se = sample_sd(reps);
-  e.lo = quantile(reps, 0.025);
-  e.hi = quantile(reps, 0.975);
+  e.lo = quantile(reps, (1 - coverage) / 2);
+  e.hi = quantile(reps, (1 + coverage) / 2);
 }
 
 Estimate summarize(double value, std::vector<double> reps) {

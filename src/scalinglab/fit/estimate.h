@@ -21,6 +21,8 @@ struct Estimate {
 
 // Sets se, lo and hi from replicates (non-finite ones are ignored; fewer than 2 leave them NaN).
 void add_replicates(Estimate& e, std::vector<double> replicates);
+// The same with lo/hi the (1 ± coverage)/2 percentiles, e.g. coverage 0.8: p10–p90.
+void add_replicates(Estimate& e, std::vector<double> replicates, double coverage);
 // The full-data `value` plus add_replicates().
 Estimate summarize(double value, std::vector<double> replicates);
 

@@ -116,13 +116,8 @@ ScalingDraw draw_from_points(const std::vector<double>& c, const std::vector<dou
   }
 }
 
-namespace {
-
-void fill(Estimate& e, const std::vector<double>& v) { add_replicates(e, v); }
-
-}  // namespace
-
-void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uint64_t seed) {
+void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uint64_t seed, double coverage) {
+  auto fill = [coverage](Estimate& e, const std::vector<double>& v) { add_replicates(e, v, coverage); };
   s.seed = seed;
   s.bootstrap_requested = static_cast<int>(draws.size());
   std::vector<double> a, b, kn, kd;

@@ -74,8 +74,9 @@ ScalingDraw draw_from(const PowerLawFit& n_fit, const PowerLawFit& d_fit);
 ScalingDraw draw_from_points(const std::vector<double>& c, const std::vector<double>& n_opt,
                              const std::vector<double>& d_opt);
 
-// Fills se/lo/hi of every estimate in `s` from the usable draws (needs at least 2 of them).
-void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uint64_t seed);
+// Fills se/lo/hi of every estimate in `s` from the usable draws (needs at least 2 of them);
+// lo/hi are the (1 ± coverage)/2 percentiles (0.95: the 95% interval).
+void add_bootstrap(OptimalScaling& s, const std::vector<ScalingDraw>& draws, uint64_t seed, double coverage = 0.95);
 
 
 

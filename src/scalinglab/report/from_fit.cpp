@@ -57,9 +57,12 @@ void add_isoflop(ReportData& out, const std::vector<fit::Run>& runs, const fit::
       c.c0 = b.parabola->c0, c.c1 = b.parabola->c1, c.c2 = b.parabola->c2;
       c.log_loss = r.loss_scale == fit::LossScale::kLog;
     }
-    if (b.skipped == fit::SkipReason::kNone) {
+    c.used = b.used();
+    c.extrapolated = b.extrapolated;
+    if (b.used()) {
       c.n_opt = b.n_opt, c.loss_opt = b.l_opt;
       fr.points.push_back({b.c, {b.n_opt}, {b.d_opt}});
+      if (b.extrapolated) c.note = b.reason;
     } else {
       c.note = std::string(fit::to_string(b.skipped)) + (b.reason.empty() ? "" : ": " + b.reason);
     }
@@ -81,6 +84,7 @@ void add_isoflop(ReportData& out, const std::vector<fit::Run>& runs, const fit::
     fr.envelope_d_fit = std::move(out.frontier->envelope_d_fit);
   }
   out.frontier = std::move(fr);
+  out.warnings.insert(out.warnings.end(), r.warnings.begin(), r.warnings.end());
 }
 
 void add_envelope(ReportData& out, const fit::EnvelopeResult& r) {

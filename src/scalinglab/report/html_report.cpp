@@ -110,19 +110,32 @@ std::string isoflop_section(const std::vector<IsoflopCurve>& budgets) {
   Series min_key{.name = "minimum N_opt", .color = kGrey, .line = false, .markers = true,
                  .shape = MarkerShape::kStar, .marker_size = 4};
   p.series = {runs_key, parabola_key, min_key};
-  std::string skipped;
+  const bool any_skipped = std::any_of(budgets.begin(), budgets.end(), [](const IsoflopCurve& b) { return !b.used; });
+  const bool any_extrapolated =
+      std::any_of(budgets.begin(), budgets.end(), [](const IsoflopCurve& b) { return b.used && b.extrapolated; });
+  if (any_skipped)
+    p.series.push_back(Series{.name = "skipped budget (not fitted)", .color = kGrey, .markers = true,
+                              .shape = MarkerShape::kSquare, .dash = "4 3", .opacity = 0.6});
+  if (any_extrapolated)
+    p.series.push_back(Series{.name = "extrapolated minimum (kept)", .color = kGrey, .line = false, .markers = true,
+                              .shape = MarkerShape::kDiamond, .marker_size = 4.5});
+  std::string skipped, extrapolated;
   for (const auto& b : budgets) {
-    std::string color = color_for(*p.color_bar, b.c);
-    Series pts{.color = color, .line = false, .markers = true};
+    // Skipped budgets are grey squares with a dashed parabola: visibly not part of the fit.
+    std::string color = b.used ? color_for(*p.color_bar, b.c) : kGrey;
+    const std::string status = b.used ? (b.extrapolated ? "\nused, vertex extrapolated" : "") : "\nskipped: " + b.note;
+    Series pts{.color = color, .line = false, .markers = true,
+               .shape = b.used ? MarkerShape::kCircle : MarkerShape::kSquare, .opacity = b.used ? 1.0 : 0.6};
     double nlo = INFINITY, nhi = -INFINITY;
     for (const auto& q : b.points) {
       pts.points.push_back({.x = q.n, .y = q.loss, .tip = "C = " + num(b.c) + " FLOPs\nN = " + num(q.n) +
-                                                          "\nloss = " + num(q.loss, 4)});
+                                                          "\nloss = " + num(q.loss, 4) + status});
       if (q.n > 0) nlo = std::min(nlo, q.n), nhi = std::max(nhi, q.n);
     }
     p.series.push_back(std::move(pts));
     if (b.has_parabola && nhi >= nlo) {
-      Series curve{.color = color, .line_width = 1.3, .opacity = 0.85};
+      Series curve{.color = color, .line_width = 1.3, .dash = b.used ? std::string() : std::string("4 3"),
+                   .opacity = b.used ? 0.85 : 0.5};
       for (double n : log_grid(nlo / 1.1, nhi * 1.1, 60)) {
         double u = std::log(n), v = b.c0 + b.c1 * u + b.c2 * u * u;
         curve.points.push_back({.x = n, .y = b.log_loss ? std::exp(v) : v});
@@ -130,18 +143,27 @@ std::string isoflop_section(const std::vector<IsoflopCurve>& budgets) {
       p.series.push_back(std::move(curve));
     }
     if (std::isfinite(b.n_opt) && std::isfinite(b.loss_opt)) {
-      Series m{.color = color, .line = false, .markers = true, .shape = MarkerShape::kStar, .marker_size = 4.5};
+      Series m{.color = color, .line = false, .markers = true,
+               .shape = b.extrapolated ? MarkerShape::kDiamond : MarkerShape::kStar, .marker_size = 4.5};
       m.points.push_back({.x = b.n_opt, .y = b.loss_opt,
                           .tip = "C = " + num(b.c) + " FLOPs\nN_opt = " + num(b.n_opt) + "\nloss = " +
-                                 num(b.loss_opt, 4)});
+                                 num(b.loss_opt, 4) + status});
       p.series.push_back(std::move(m));
     }
-    if (!b.note.empty()) skipped += "<li>C = " + html_escape(num(b.c)) + ": " + html_escape(b.note) + "</li>";
+    if (!b.note.empty()) {
+      const std::string li = "<li>C = " + html_escape(num(b.c)) + ": " + html_escape(b.note) + "</li>";
+      (b.used ? extrapolated : skipped) += li;
+    }
   }
   std::string o = "<section id=\"sec-isoflop\"><h2>IsoFLOP profiles (Chinchilla approach 2)</h2>\n";
   o += figure(render_svg(p), "Final loss of runs sharing a compute budget, a parabola in ln N fitted per budget "
                              "and its minimum (star), as in Hoffmann et al. 2022, Figure 3.");
-  if (!skipped.empty()) o += "<p>Budgets not used:</p><ul class=\"skipped\">" + skipped + "</ul>";
+  if (!skipped.empty())
+    o += "<p>Budgets not used (grey squares, dashed parabola), with the reason:</p><ul class=\"skipped\">" + skipped +
+         "</ul>";
+  if (!extrapolated.empty())
+    o += "<p>Budgets used with a minimum outside their sampled range (diamond; --edge-vertices keep):</p>"
+         "<ul class=\"extrapolated\">" + extrapolated + "</ul>";
   return o + "</section>\n";
 }
 

@@ -38,7 +38,9 @@ struct IsoflopCurve {
   double c0 = 0, c1 = 0, c2 = 0;
   bool log_loss = false;
   double n_opt = NAN, loss_opt = NAN;  // the parabola's minimum; NaN when the budget was skipped
-  std::string note;                    // why the budget was skipped, if it was
+  bool used = true;                    // false: skipped, drawn in grey with a dashed parabola
+  bool extrapolated = false;           // used with a vertex outside the sampled range (drawn as a diamond)
+  std::string note;                    // why the budget was skipped (or its vertex extrapolated)
 };
 
 // y = k·C^exponent, fitted to the optimal points; exponent carries its 95% interval.
