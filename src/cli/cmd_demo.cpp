@@ -54,13 +54,16 @@ void run_synthetic_demo(const DemoArgs& a) {
   io::write_file_atomic(a.out + "/fit.json", fit::to_json(r).dump(2) + "\n");
 
   fit::ChinchillaParams t = example_truth();
-  std::cout << pad("param", 8) << pad("truth", 10) << pad("fit", 10) << "95% interval\n";
+  std::cout << pad("param", 8) << pad("truth", 10) << pad("fit", 10) << pad("95% interval", 26) << "identified\n";
   const double truth[] = {t.E, t.A, t.B, t.alpha, t.beta};
+  IdentNotes notes;
   for (size_t i = 0; i < 5; ++i)
     std::cout << pad(r.param_names[i], 8) << pad(fmt(truth[i], 4), 10) << pad(fmt(r.params[i].value, 4), 10)
-              << fmt_ci(r.params[i]) << "\n";
+              << pad(fmt_ci(r.params[i]), 26) << notes.cell(r.param_names[i], r.params[i]) << "\n";
   std::cout << pad("a", 8) << pad(fmt(fit::chinchilla_a(t), 4), 10) << pad(fmt(r.derived[0].estimate.value, 4), 10)
-            << fmt_ci(r.derived[0].estimate) << "   (N_opt ~ C^a)\n\n";
+            << pad(fmt_ci(r.derived[0].estimate), 26) << notes.cell("a", r.derived[0].estimate) << "   (N_opt ~ C^a)\n";
+  notes.print(std::cout);
+  std::cout << "\n";
   for (const auto& c : r.at_compute)
     std::cout << "at C = " << fmt(c.compute, 3) << ": N_opt " << fmt(c.n_opt.value, 3) << " " << fmt_ci(c.n_opt)
               << ", D/N " << fmt(c.tokens_per_param.value, 3) << ", loss " << fmt(c.loss.value, 4) << " "

@@ -8,6 +8,7 @@
 #include <omp.h>
 #include <random>
 #include <stdexcept>
+#include "scalinglab/fit/identifiability.h"
 
 namespace scalinglab::fit {
 namespace {
@@ -213,6 +214,7 @@ IsoflopResult fit_isoflop(const std::vector<Run>& runs, const IsoflopOptions& op
     draws[static_cast<size_t>(k)] = draw_from_points(bc, bn, bd);
   }
   add_bootstrap(res.scaling, draws, opt.seed);
+  identify_scaling(res.scaling, c.size(), "budgets", approach_remedy(2));  // identifiability.h
   return res;
 }
 
