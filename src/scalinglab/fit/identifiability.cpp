@@ -91,8 +91,10 @@ void identify(Estimate& e, const IdentSpec& spec, const BootstrapEvidence& boot)
   // a. refits at a bound.
   if (total > 0) {
     const double share = static_cast<double>(bad) / total;
-    const std::string what = num(100 * share) + "% of bootstrap refits at a bound (failed, " +
-                             (spec.scale == Scale::kPositive ? "driven to 0 or unbounded)" : "non-finite)");
+    const std::string what = num(100 * share) + "% of bootstrap refits " +
+                             (2 * boot.failed >= bad ? std::string("failed (no usable fit)")
+                              : spec.scale == Scale::kPositive ? "at a bound (driven to 0 or unbounded)"
+                                                               : "at a bound (not finite)");
     if (share >= kBoundShareNo) worse(f, Identified::kNo, what);
     else if (share >= kBoundShareWeak) worse(f, Identified::kWeak, what);
   }
