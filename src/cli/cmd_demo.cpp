@@ -118,23 +118,31 @@ void run_sweep_demo(const DemoArgs& a) {
             << r.sweep.workers << " at a time x " << r.sweep.threads_per_worker << " thread(s)); compute "
             << fmt(s["compute_range"]["min"].get<double>(), 2) << ".." << fmt(s["compute_range"]["max"].get<double>(), 2)
             << " FLOPs (" << fmt(s["compute_range"]["orders_of_magnitude"].get<double>(), 3) << " orders of magnitude)\n";
+  IdentNotes notes;  // identified column: reasons of weak / unidentified numbers as footnotes
   if (r.analysis && r.analysis->chinchilla) {
     const auto& f = *r.analysis->chinchilla;
     std::cout << "law:  " << f.formula << "\n";
     for (size_t i = 0; i < f.params.size(); ++i)
       std::cout << "      " << pad(f.param_names[i], 6) << pad(fmt(f.params[i].value, 4), 11)
-                << ci_text(f.params[i].lo, f.params[i].hi) << "\n";
+                << pad(ci_text(f.params[i].lo, f.params[i].hi), 26) << "identified " << notes.cell(f.param_names[i], f.params[i])
+                << "\n";
     if (!f.derived.empty())
       std::cout << "      N_opt ~ C^a, a = " << fmt(f.derived[0].estimate.value, 3) << " "
-                << ci_text(f.derived[0].estimate.lo, f.derived[0].estimate.hi, 3) << "\n";
+                << ci_text(f.derived[0].estimate.lo, f.derived[0].estimate.hi, 3) << "  identified "
+                << notes.cell("a (approach 3)", f.derived[0].estimate) << "\n";
   }
   if (r.analysis) {
     if (r.analysis->isoflop)
       std::cout << "approach 2 (IsoFLOP): a = " << fmt(r.analysis->isoflop->scaling.a.value, 3) << " "
-                << ci_text(r.analysis->isoflop->scaling.a.lo, r.analysis->isoflop->scaling.a.hi, 3) << "\n";
+                << ci_text(r.analysis->isoflop->scaling.a.lo, r.analysis->isoflop->scaling.a.hi, 3) << "  identified "
+                << notes.cell("a (approach 2)", r.analysis->isoflop->scaling.a) << "\n";
     if (r.analysis->envelope)
       std::cout << "approach 1 (envelope): a = " << fmt(r.analysis->envelope->scaling.a.value, 3) << " "
-                << ci_text(r.analysis->envelope->scaling.a.lo, r.analysis->envelope->scaling.a.hi, 3) << "\n";
+                << ci_text(r.analysis->envelope->scaling.a.lo, r.analysis->envelope->scaling.a.hi, 3) << "  identified "
+                << notes.cell("a (approach 1)", r.analysis->envelope->scaling.a) << "\n";
+    notes.print(std::cout);
+    if (!r.analysis->agreement.entries.empty())
+      std::cout << "approaches on a: " << r.analysis->agreement.verdict << " (" << r.analysis->agreement.detail << ")\n";
   }
   if (r.validation) {
     const auto& v = *r.validation;
