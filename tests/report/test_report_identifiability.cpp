@@ -87,3 +87,22 @@ TEST(ReportIdentifiability, FromFitCarriesTheFittersVerdicts) {
 
 }  // namespace
 }  // namespace scalinglab::report
+
+namespace scalinglab::report {
+namespace {
+
+TEST(ReportIdentifiability, FrontierMarksAnUnidentifiedExponent) {
+  ReportData d;
+  Frontier f;
+  f.points = {{1e17, {5e7}, {3e8}}, {1e18, {1.6e8}, {1e9}}};
+  f.n_fit = PowerLawLine{1e-2, {0.45, -1e-15, 0.97, {"no", "95% interval includes 0", "more model sizes"}}, {}};
+  f.d_fit = PowerLawLine{1e2, {0.55, 0.5, 0.6, {"yes", "narrow", ""}}, {}};
+  d.frontier = f;
+  const std::string html = render_html(d);
+  EXPECT_TRUE(html.find("N_opt ∝ C^a, a = 0.4") != std::string::npos);
+  EXPECT_TRUE(html.find("(not identified: 95% interval includes 0)") != std::string::npos);
+  EXPECT_TRUE(html.find("class=\"fitted unidentified\"") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace scalinglab::report

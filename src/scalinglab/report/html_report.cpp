@@ -227,9 +227,17 @@ std::string frontier_plot(const Frontier& f, const std::vector<PlannerRow>& plan
 std::string frontier_section(const Frontier& f, const std::vector<PlannerRow>& planner) {
   std::string o = "<section id=\"sec-frontier\"><h2>Compute-optimal frontier</h2>\n";
   std::string fitted;
-  if (f.n_fit) fitted += "N_opt ∝ C^a, a = " + with_ci(f.n_fit->exponent);
-  if (f.d_fit) fitted += std::string(fitted.empty() ? "" : "; ") + "D_opt ∝ C^b, b = " + with_ci(f.d_fit->exponent);
-  if (!fitted.empty()) o += "<p class=\"fitted\">" + html_escape(fitted) + "</p>\n";
+  // An exponent the data do not determine is marked as such, never stated as a result.
+  auto exponent = [](const ValueCI& v) {
+    return with_ci(v) + (v.verdict.unidentified() ? " (not identified: " + v.verdict.reason + ")" : "");
+  };
+  if (f.n_fit) fitted += "N_opt ∝ C^a, a = " + exponent(f.n_fit->exponent);
+  if (f.d_fit) fitted += std::string(fitted.empty() ? "" : "; ") + "D_opt ∝ C^b, b = " + exponent(f.d_fit->exponent);
+  const bool unidentified = (f.n_fit && f.n_fit->exponent.verdict.unidentified()) ||
+                            (f.d_fit && f.d_fit->exponent.verdict.unidentified());
+  if (!fitted.empty())
+    o += std::string(unidentified ? "<p class=\"fitted unidentified\">" : "<p class=\"fitted\">") + html_escape(fitted) +
+         "</p>\n";
   o += "<div class=\"grid2\">";
   o += figure(frontier_plot(f, planner, true), "Optimal model size per budget with 95% intervals, the fitted power "
                                                "law (band: its 95% interval) and the published slope.");
@@ -417,7 +425,7 @@ table.data { border-collapse: collapse; font-variant-numeric: tabular-nums; marg
 table.data th, table.data td { border-bottom: 1px solid #e3e3e3; padding: 4px 12px; text-align: right; }
 table.data th:first-child, table.data td:first-child { text-align: left; }
 td.bad { color: #b4460d; font-weight: 600; }
-tr.unidentified td, td.unidentified { color: #9a9a9a; }
+tr.unidentified td, td.unidentified, p.unidentified { color: #9a9a9a; }
 td.verdict-no { color: #9a9a9a; font-style: italic; }
 td.verdict-weak { color: #8a6d00; }
 .unidentified-note { color: #555; font-size: 13px; }
