@@ -120,10 +120,13 @@ void print_report(const fit::FitReport& r) {
     bool with_u = false;
     for (const auto& p : r.at_points) with_u |= p.u > 0;
     std::cout << "\n" << pad("N", 12) << pad("D", 12) << (with_u ? pad("U", 12) : "") << pad("loss", 9)
-              << "95% interval\n";
+              << pad("95% interval", 22) << "identified\n";
+    IdentNotes point_notes;
     for (const auto& p : r.at_points)
       std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << (with_u ? pad(fmt(p.u, 3), 12) : "")
-                << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss) << "\n";
+                << pad(fmt(p.loss.value, 4), 9) << pad(fmt_ci(p.loss), 22)
+                << point_notes.cell("loss at N = " + fmt(p.n, 3) + ", D = " + fmt(p.d, 3), p.loss) << "\n";
+    point_notes.print(std::cout);
   }
   if (r.holdout) {
     const bool by_x = r.holdout->by == "x";

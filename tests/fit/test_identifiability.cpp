@@ -206,6 +206,36 @@ TEST(Identifiability, NoRepeatedDataLeavesRDStarUnidentified) {
   EXPECT_NE(param(r, "alpha").ident.verdict, Identified::kNo) << param(r, "alpha").ident.reason;
 }
 
+TEST(Identifiability, PredictionThatDependsOnAnUntestedParameterIsNotIdentified) {
+  // Small models with repeated data: R_N* changes no run (no N above N_opt(U)). A prediction for a
+  // model far above N_opt(U) depends on R_N*; one for a small model does not.
+  auto law = make_law("data-constrained");
+  const std::vector<double> truth{1.69, 406.4, 410.7, 0.34, 0.28, 15.4, 5.3};
+  auto t = law->to_internal(truth);
+  Dataset ds;
+  ds.source = "small-models";
+  ds.has_n = ds.has_d = ds.has_c = ds.has_u = true;
+  NormalStream rng(11);
+  long line = 2;
+  for (double n : {3e6, 6e6, 1.2e7})
+    for (double u : {3e8, 1e9, 3e9, 1e10})
+      for (double epochs : {1.0, 2.0, 4.0, 8.0, 16.0, 40.0}) {
+        scalinglab::fit::Run run{n, u * epochs, 6 * n * u * epochs, 0, 1, line++, u};
+        run.loss = std::exp(law->log_predict(t.data(), log_point(run), nullptr)) * std::exp(0.003 * rng.next());
+        ds.runs.push_back(run);
+      }
+  FitOptions o;
+  o.bootstrap = 20;
+  o.at_points = {{1e7, 4e10, 6 * 1e7 * 4e10, 0, 0, 0, 1e10}, {1e11, 4e10, 6 * 1e11 * 4e10, 0, 0, 0, 1e9}};
+  FitReport r = fit(*law, ds, o);
+  ASSERT_EQ(param(r, "R_N_star").ident.verdict, Identified::kNo);
+  ASSERT_EQ(r.at_points.size(), 2u);
+  EXPECT_NE(r.at_points[0].loss.ident.verdict, Identified::kNo) << r.at_points[0].loss.ident.reason;
+  EXPECT_EQ(r.at_points[1].loss.ident.verdict, Identified::kNo);
+  EXPECT_NE(r.at_points[1].loss.ident.reason.find("R_N_star"), std::string::npos) << r.at_points[1].loss.ident.reason;
+  EXPECT_NE(r.at_points[1].loss.ident.remedy.find("N above N_opt(U)"), std::string::npos);
+}
+
 TEST(Identifiability, FixedParametersHaveZeroSEAndVerdictFixed) {
   SyntheticDesign d;
   d.kind = SyntheticDesign::Kind::kGrid;

@@ -8,6 +8,7 @@
 #include "scalinglab/fit/fitter.h"
 #include "scalinglab/fit/law.h"
 #include "scalinglab/fit/power_law_regression.h"
+#include "scalinglab/fit/problem.h"
 
 namespace scalinglab::fit {
 namespace {
@@ -180,7 +181,26 @@ void identify_fit(FitReport& rep, const Law& law, const std::vector<std::vector<
     if (per_compute >= 1) q.push_back(&c.loss);
     for (Estimate* e : q) identify(*e, {Scale::kPositive, false, false, pred_remedy}, evidence(col++));
   }
-  for (auto& p : rep.at_points) identify(p.loss, {Scale::kPositive, false, false, pred_remedy}, evidence(col++));
+  // A prediction at a point where a parameter that no run tests does matter (e.g. N above N_opt(U)
+  // with R_N* untested) rests on that parameter's arbitrary value: every refit kept it, so the
+  // bootstrap interval looks narrow, but nothing determines it.
+  const auto internal = law.internal_names();
+  for (size_t i = 0; i < rep.at_points.size(); ++i) {
+    auto& p = rep.at_points[i];
+    IdentSpec s{Scale::kPositive, false, false, pred_remedy};
+    std::vector<double> g(law.dim(), 0.0);
+    const Run at{p.n, p.d, p.c, p.x, 1, 0, p.u};
+    if (rep.theta.size() == law.dim()) law.log_predict(rep.theta.data(), log_point(at), g.data());
+    std::string untested;
+    for (size_t j = 0; j < g.size() && j < no_effect.size() && j < internal.size(); ++j)
+      if (no_effect[j] && std::fabs(g[j]) > 1e-9) {
+        s.no_effect = true;
+        untested = internal[j].rfind("ln_", 0) == 0 ? internal[j].substr(3) : internal[j];
+        s.remedy = remedy_for(rep.law, untested);
+      }
+    identify(p.loss, s, evidence(col++));
+    if (s.no_effect) p.loss.ident.reason = "depends on " + untested + ", which no run tests";
+  }
 }
 
 void identify_scaling(OptimalScaling& s, size_t optima, const std::string& what, const std::string& remedy) {
