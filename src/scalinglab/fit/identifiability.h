@@ -9,7 +9,9 @@
 //  2. the estimate is not finite, or unbounded (|v| ≥ kUnboundedMagnitude = 1e300: the optimiser
 //     drove a log-parametrised parameter towards infinity) → "no", "unbounded: no run tests it".
 //  3. the parameter has no effect on any run's prediction at the optimum (∂ log L̂/∂θ_j = 0 at every
-//     run: fitter step 6; e.g. R_N* when no run has N above N_opt(U)) → "no".
+//     run: fitter step 6; e.g. R_N* when no run has N above N_opt(U)) → "no"; so is a prediction at a
+//     point where such a parameter matters (every refit kept its arbitrary value, so the bootstrap
+//     interval there looks narrow but rests on nothing).
 //  4. no bootstrap interval (bootstrap off, or fewer than 2 usable refits) → "not assessed",
 //     except that when more than half of at least 2 requested refits failed → "no".
 //  5. (nothing else decides alone)
