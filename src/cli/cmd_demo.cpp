@@ -54,13 +54,16 @@ void run_synthetic_demo(const DemoArgs& a) {
   io::write_file_atomic(a.out + "/fit.json", fit::to_json(r).dump(2) + "\n");
 
   fit::ChinchillaParams t = example_truth();
-  std::cout << pad("param", 8) << pad("truth", 10) << pad("fit", 10) << "95% interval\n";
+  std::cout << pad("param", 8) << pad("truth", 10) << pad("fit", 10) << pad("95% interval", 26) << "identified\n";
   const double truth[] = {t.E, t.A, t.B, t.alpha, t.beta};
+  IdentNotes notes;
   for (size_t i = 0; i < 5; ++i)
     std::cout << pad(r.param_names[i], 8) << pad(fmt(truth[i], 4), 10) << pad(fmt(r.params[i].value, 4), 10)
-              << fmt_ci(r.params[i]) << "\n";
+              << pad(fmt_ci(r.params[i]), 26) << notes.cell(r.param_names[i], r.params[i]) << "\n";
   std::cout << pad("a", 8) << pad(fmt(fit::chinchilla_a(t), 4), 10) << pad(fmt(r.derived[0].estimate.value, 4), 10)
-            << fmt_ci(r.derived[0].estimate) << "   (N_opt ~ C^a)\n\n";
+            << pad(fmt_ci(r.derived[0].estimate), 26) << notes.cell("a", r.derived[0].estimate) << "   (N_opt ~ C^a)\n";
+  notes.print(std::cout);
+  std::cout << "\n";
   for (const auto& c : r.at_compute)
     std::cout << "at C = " << fmt(c.compute, 3) << ": N_opt " << fmt(c.n_opt.value, 3) << " " << fmt_ci(c.n_opt)
               << ", D/N " << fmt(c.tokens_per_param.value, 3) << ", loss " << fmt(c.loss.value, 4) << " "
@@ -115,23 +118,31 @@ void run_sweep_demo(const DemoArgs& a) {
             << r.sweep.workers << " at a time x " << r.sweep.threads_per_worker << " thread(s)); compute "
             << fmt(s["compute_range"]["min"].get<double>(), 2) << ".." << fmt(s["compute_range"]["max"].get<double>(), 2)
             << " FLOPs (" << fmt(s["compute_range"]["orders_of_magnitude"].get<double>(), 3) << " orders of magnitude)\n";
+  IdentNotes notes;  // identified column: reasons of weak / unidentified numbers as footnotes
   if (r.analysis && r.analysis->chinchilla) {
     const auto& f = *r.analysis->chinchilla;
     std::cout << "law:  " << f.formula << "\n";
     for (size_t i = 0; i < f.params.size(); ++i)
       std::cout << "      " << pad(f.param_names[i], 6) << pad(fmt(f.params[i].value, 4), 11)
-                << ci_text(f.params[i].lo, f.params[i].hi) << "\n";
+                << pad(ci_text(f.params[i].lo, f.params[i].hi), 26) << "identified " << notes.cell(f.param_names[i], f.params[i])
+                << "\n";
     if (!f.derived.empty())
       std::cout << "      N_opt ~ C^a, a = " << fmt(f.derived[0].estimate.value, 3) << " "
-                << ci_text(f.derived[0].estimate.lo, f.derived[0].estimate.hi, 3) << "\n";
+                << ci_text(f.derived[0].estimate.lo, f.derived[0].estimate.hi, 3) << "  identified "
+                << notes.cell("a (approach 3)", f.derived[0].estimate) << "\n";
   }
   if (r.analysis) {
     if (r.analysis->isoflop)
       std::cout << "approach 2 (IsoFLOP): a = " << fmt(r.analysis->isoflop->scaling.a.value, 3) << " "
-                << ci_text(r.analysis->isoflop->scaling.a.lo, r.analysis->isoflop->scaling.a.hi, 3) << "\n";
+                << ci_text(r.analysis->isoflop->scaling.a.lo, r.analysis->isoflop->scaling.a.hi, 3) << "  identified "
+                << notes.cell("a (approach 2)", r.analysis->isoflop->scaling.a) << "\n";
     if (r.analysis->envelope)
       std::cout << "approach 1 (envelope): a = " << fmt(r.analysis->envelope->scaling.a.value, 3) << " "
-                << ci_text(r.analysis->envelope->scaling.a.lo, r.analysis->envelope->scaling.a.hi, 3) << "\n";
+                << ci_text(r.analysis->envelope->scaling.a.lo, r.analysis->envelope->scaling.a.hi, 3) << "  identified "
+                << notes.cell("a (approach 1)", r.analysis->envelope->scaling.a) << "\n";
+    notes.print(std::cout);
+    if (!r.analysis->agreement.entries.empty())
+      std::cout << "approaches on a: " << r.analysis->agreement.verdict << " (" << r.analysis->agreement.detail << ")\n";
   }
   if (r.validation) {
     const auto& v = *r.validation;

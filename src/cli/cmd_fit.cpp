@@ -92,31 +92,43 @@ void print_report(const fit::FitReport& r) {
     std::cout << "starts   " << r.starts << " (" << r.converged_starts << " converged, " << r.starts_at_best
               << " reached the best optimum)\n";
   std::cout << "bootstrap " << r.bootstrap_done << " resamples (seed " << r.seed << ")\n\n";
-  std::cout << pad("param", 10) << pad("value", 13) << pad("SE", 12) << "95% interval\n";
-  for (size_t i = 0; i < r.param_names.size(); ++i)
-    std::cout << pad(r.param_names[i], 10) << pad(fmt(r.params[i].value, 5), 13) << pad(fmt(r.params[i].se, 3), 12)
-              << fmt_ci(r.params[i]) << "\n";
-  for (const auto& d : r.derived)
-    std::cout << pad(d.name, 10) << pad(fmt(d.estimate.value, 5), 13) << pad(fmt(d.estimate.se, 3), 12)
-              << fmt_ci(d.estimate) << "\n";
+  std::cout << pad("param", 10) << pad("value", 13) << pad("SE", 12) << pad("95% interval", 26) << "identified\n";
+  IdentNotes notes;
+  auto row = [&](const std::string& name, const fit::Estimate& e) {
+    std::cout << pad(name, 10) << pad(fmt(e.value, 5), 13) << pad(fmt(e.se, 3), 12) << pad(fmt_ci(e), 26)
+              << notes.cell(name, e) << "\n";
+  };
+  for (size_t i = 0; i < r.param_names.size(); ++i) row(r.param_names[i], r.params[i]);
+  for (const auto& d : r.derived) row(d.name, d.estimate);
+  notes.print(std::cout);
   std::cout << "\nquality  R^2(log L) " << fmt(r.quality.r2_log, 5) << ", RMSE(log L) " << fmt(r.quality.rmse_log, 3)
             << ", mean |rel err| " << fmt(r.quality.mean_abs_rel_error, 3) << ", AIC " << fmt(r.quality.aic, 5)
             << ", BIC " << fmt(r.quality.bic, 5) << "\n";
   if (!r.at_compute.empty()) {
     std::cout << "\n" << pad("compute C", 12) << pad("N_opt", 12) << pad("D_opt", 12) << pad("D/N", 8)
-              << pad("loss", 9) << "loss 95% interval\n";
-    for (const auto& c : r.at_compute)
+              << pad("loss", 9) << pad("loss 95% interval", 22) << "identified (N_opt)\n";
+    IdentNotes at_notes;
+    for (const auto& c : r.at_compute) {
+      // N_opt's verdict where the law gives one, else the loss's.
+      const fit::Estimate& judged = std::isfinite(c.n_opt.value) ? c.n_opt : c.loss;
       std::cout << pad(fmt(c.compute, 3), 12) << pad(fmt(c.n_opt.value, 3), 12) << pad(fmt(c.d_opt.value, 3), 12)
-                << pad(fmt(c.tokens_per_param.value, 3), 8) << pad(fmt(c.loss.value, 4), 9) << fmt_ci(c.loss) << "\n";
+                << pad(fmt(c.tokens_per_param.value, 3), 8) << pad(fmt(c.loss.value, 4), 9) << pad(fmt_ci(c.loss), 22)
+                << at_notes.cell((std::isfinite(c.n_opt.value) ? "N_opt at C = " : "loss at C = ") + fmt(c.compute, 3), judged)
+                << "\n";
+    }
+    at_notes.print(std::cout);
   }
   if (!r.at_points.empty()) {
     bool with_u = false;
     for (const auto& p : r.at_points) with_u |= p.u > 0;
     std::cout << "\n" << pad("N", 12) << pad("D", 12) << (with_u ? pad("U", 12) : "") << pad("loss", 9)
-              << "95% interval\n";
+              << pad("95% interval", 22) << "identified\n";
+    IdentNotes point_notes;
     for (const auto& p : r.at_points)
       std::cout << pad(fmt(p.n, 3), 12) << pad(fmt(p.d, 3), 12) << (with_u ? pad(fmt(p.u, 3), 12) : "")
-                << pad(fmt(p.loss.value, 4), 9) << fmt_ci(p.loss) << "\n";
+                << pad(fmt(p.loss.value, 4), 9) << pad(fmt_ci(p.loss), 22)
+                << point_notes.cell("loss at N = " + fmt(p.n, 3) + ", D = " + fmt(p.d, 3), p.loss) << "\n";
+    point_notes.print(std::cout);
   }
   if (r.holdout) {
     const bool by_x = r.holdout->by == "x";
@@ -138,16 +150,18 @@ void print_report(const fit::FitReport& r) {
 void print_scaling(const fit::OptimalScaling& s, const std::string& title, const std::string& interval = "95% interval",
                    const fit::Estimate* a_plus_b = nullptr) {
   std::cout << title << "\n\n" << pad("", 8) << pad("value", 12) << pad("SE (boot)", 12) << pad("SE (OLS)", 12)
-            << interval << "\n";
-  auto row = [](const std::string& name, const fit::Estimate& e) {
+            << pad(interval, 26) << "identified\n";
+  IdentNotes notes;
+  auto row = [&](const std::string& name, const fit::Estimate& e) {
     std::cout << pad(name, 8) << pad(fmt(e.value, 4), 12) << pad(fmt(e.se, 3), 12) << pad(fmt(e.se_analytic, 3), 12)
-              << fmt_ci(e) << "\n";
+              << pad(fmt_ci(e), 26) << notes.cell(name, e) << "\n";
   };
   row("a", s.a);
   row("b", s.b);
   if (a_plus_b) row("a + b", *a_plus_b);
   row("k_N", s.k_n);
   row("k_D", s.k_d);
+  notes.print(std::cout);
   std::cout << "(N_opt = k_N C^a, D_opt = k_D C^b; bootstrap " << s.bootstrap_used << "/" << s.bootstrap_requested
             << " resamples)\n";
   for (const auto& p : s.predictions)

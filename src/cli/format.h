@@ -2,13 +2,17 @@
 // Small text helpers for terminal tables.
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "scalinglab/fit/estimate.h"
 
 namespace scalinglab::cli {
 
+// Magnitudes at or beyond fit::kUnboundedMagnitude (and ±inf) print as "unbounded", never as 1.79e+308.
 inline std::string fmt(double v, int precision = 4) {
+  if (fit::is_unbounded(v)) return v > 0 ? "unbounded" : "-unbounded";
   if (!std::isfinite(v)) return "-";
   char buf[64];
   double a = std::fabs(v);
@@ -20,9 +24,29 @@ inline std::string fmt(double v, int precision = 4) {
 }
 
 inline std::string fmt_ci(const fit::Estimate& e) {
-  if (!e.has_interval()) return "-";
+  auto usable = [](double v) { return std::isfinite(v) || fit::is_unbounded(v); };
+  if (!usable(e.lo) || !usable(e.hi)) return "-";
   return "[" + fmt(e.lo) + ", " + fmt(e.hi) + "]";
 }
+
+// The identification column of a table: "yes", "fixed", or "weak [k]" / "no [k]" with the reason
+// and remedy collected as footnote k, printed below the table by print().
+class IdentNotes {
+ public:
+  std::string cell(const std::string& name, const fit::Estimate& e) {
+    const auto v = e.ident.verdict;
+    if (v == fit::Identified::kYes || v == fit::Identified::kFixed) return fit::to_string(v);
+    notes_.push_back(name + ": " + e.ident.reason + (e.ident.remedy.empty() ? "" : "; would be determined by " + e.ident.remedy));
+    return std::string(fit::to_string(v)) + " [" + std::to_string(notes_.size()) + "]";
+  }
+  void print(std::ostream& out) const {
+    for (size_t i = 0; i < notes_.size(); ++i) out << "  [" << i + 1 << "] " << notes_[i] << "\n";
+  }
+  bool empty() const { return notes_.empty(); }
+
+ private:
+  std::vector<std::string> notes_;
+};
 
 inline std::string pad(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');

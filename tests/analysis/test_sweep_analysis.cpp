@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "common/temp_dir.h"
 #include "scalinglab/analysis/sweep_analysis.h"
@@ -166,4 +167,37 @@ TEST(SweepAnalysis, IsoflopSweepsGroupApproachTwoByTheirPlannedBudgets) {
     EXPECT_EQ(a.isoflop->budgets[i].members.size(), runs);
     ++i;
   }
+}
+
+TEST(SweepAnalysis, SummaryCarriesVerdictsAndTheAgreementOnA) {
+  TempDir d;
+  int64_t sweep_id = 0;
+  const std::string path = make_store(d, &sweep_id);
+  scalinglab::analysis::AnalysisOptions o;
+  o.bootstrap = 60;
+  auto a = scalinglab::analysis::analyze_store(path, o);
+  ASSERT_TRUE(a.chinchilla && a.isoflop && a.envelope);
+  auto s = scalinglab::analysis::summary_json(a);
+  const std::set<std::string> verdicts{"yes", "weak", "no", "fixed", "not assessed"};
+  for (const auto& [name, p] : s["fits"]["approach3"]["params"].items()) {
+    ASSERT_TRUE(p.contains("identified")) << name;
+    EXPECT_TRUE(verdicts.count(p["identified"].get<std::string>())) << name;
+    EXPECT_FALSE(p["identification_reason"].get<std::string>().empty()) << name;
+  }
+  for (const char* ap : {"approach1", "approach2"})
+    EXPECT_EQ(s["fits"][ap]["a"]["identified"], fit::to_string(ap == std::string("approach1") ? a.envelope->scaling.a.ident.verdict
+                                                                                               : a.isoflop->scaling.a.ident.verdict));
+  EXPECT_EQ(s["frontier"][0]["N_opt"]["identified"], fit::to_string(a.chinchilla->at_compute[0].n_opt.ident.verdict));
+  // The agreement verdict, recomputed here from the three intervals of a.
+  const fit::Estimate* as[] = {&a.envelope->scaling.a, &a.isoflop->scaling.a, &a.chinchilla->derived[0].estimate};
+  std::vector<const fit::Estimate*> taking_part;
+  for (const auto* e : as)
+    if (e->ident.verdict != fit::Identified::kNo && e->has_interval()) taking_part.push_back(e);
+  std::string expect = taking_part.size() < 2 ? "not assessed" : "agree";
+  for (size_t i = 0; i < taking_part.size(); ++i)
+    for (size_t j = i + 1; j < taking_part.size(); ++j)
+      if (taking_part[i]->hi < taking_part[j]->lo || taking_part[j]->hi < taking_part[i]->lo) expect = "disagree";
+  EXPECT_EQ(s["agreement_on_a"]["verdict"], expect) << s["agreement_on_a"].dump();
+  EXPECT_EQ(s["agreement_on_a"]["approaches"].size(), 3u);
+  EXPECT_EQ(a.agreement.verdict, expect);
 }

@@ -220,6 +220,13 @@ TEST(CliPlan, DataConstrainedFromPresetFlagsAndFit) {
   r = scalinglab_cli("plan --law " + dir.file("bad.json", fit.dump()) + " --compute 1e22");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("params.R_N_star"), std::string::npos) << r.out;
+  // An unbounded R_N* is written as null (FIT_JSON.md): the planner says why and how to refit.
+  fit["params"]["R_N_star"] = nullptr;
+  fit["identification_reason"] = {{"R_N_star", "unbounded: no run tests it"}};
+  r = scalinglab_cli("plan --law " + dir.file("null.json", fit.dump()) + " --compute 1e22");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("unbounded: no run tests it"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--fix R_N_star="), std::string::npos) << r.out;
 }
 
 TEST(CliPlan, BadInputIsOneLineAndExitTwoWithNoOutputWritten) {

@@ -136,17 +136,33 @@ SweepAnalysis analyze_store(const std::string& path, const AnalysisOptions& o) {
       a.kaplan_c = fit::fit(*fit::make_law("kaplan-c"), frontier_dataset(*a.envelope, 40, path), ko);
     });
   }
+  std::vector<fit::ExponentAgreement::Entry> on_a;
+  if (a.envelope) on_a.push_back({"approach1", a.envelope->scaling.a});
+  if (a.isoflop) on_a.push_back({"approach2", a.isoflop->scaling.a});
+  if (a.chinchilla && !a.chinchilla->derived.empty()) on_a.push_back({"approach3", a.chinchilla->derived[0].estimate});
+  a.agreement = fit::agreement_on_a(on_a);
   return a;
 }
 
 namespace {
 
-nlohmann::json interval(const fit::Estimate& e) { return {e.lo, e.hi}; }
+// Non-finite and unbounded numbers (fit::is_unbounded) as null; the identification_reason says why.
+nlohmann::json number(double v) { return std::isfinite(v) && !fit::is_unbounded(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json interval(const fit::Estimate& e) { return {number(e.lo), number(e.hi)}; }
+
+// {value, ci95, identified, identification_reason[, identification_remedy]}
+nlohmann::json estimate(const fit::Estimate& e) {
+  nlohmann::json j = {{"value", number(e.value)},
+                      {"ci95", interval(e)},
+                      {"identified", fit::to_string(e.ident.verdict)},
+                      {"identification_reason", e.ident.reason}};
+  if (!e.ident.remedy.empty()) j["identification_remedy"] = e.ident.remedy;
+  return j;
+}
 
 nlohmann::json law_summary(const fit::FitReport& r) {
   nlohmann::json params = nlohmann::json::object();
-  for (size_t i = 0; i < r.param_names.size(); ++i)
-    params[r.param_names[i]] = {{"value", r.params[i].value}, {"ci95", interval(r.params[i])}};
+  for (size_t i = 0; i < r.param_names.size(); ++i) params[r.param_names[i]] = estimate(r.params[i]);
   nlohmann::json j = {{"law", r.law},
                       {"formula", r.formula},
                       {"params", params},
@@ -155,15 +171,17 @@ nlohmann::json law_summary(const fit::FitReport& r) {
                       {"rmse_log", r.quality.rmse_log},
                       {"aic", r.quality.aic},
                       {"bootstrap", r.bootstrap_done}};
-  for (const auto& d : r.derived) j["derived"][d.name] = {{"value", d.estimate.value}, {"ci95", interval(d.estimate)}};
+  for (const auto& d : r.derived) j["derived"][d.name] = estimate(d.estimate);
   return j;
 }
 
 nlohmann::json scaling_summary(const fit::OptimalScaling& s) {
-  return {{"a", {{"value", s.a.value}, {"ci95", interval(s.a)}}},
-          {"b", {{"value", s.b.value}, {"ci95", interval(s.b)}}},
-          {"k_N", s.k_n.value},
-          {"k_D", s.k_d.value}};
+  return {{"a", estimate(s.a)},
+          {"b", estimate(s.b)},
+          {"k_N", number(s.k_n.value)},
+          {"k_D", number(s.k_d.value)},
+          {"k_N_identified", fit::to_string(s.k_n.ident.verdict)},
+          {"k_D_identified", fit::to_string(s.k_d.ident.verdict)}};
 }
 
 }  // namespace
@@ -199,11 +217,14 @@ nlohmann::json summary_json(const SweepAnalysis& a) {
   if (a.chinchilla)
     for (const auto& c : a.chinchilla->at_compute)
       frontier.push_back({{"C", c.compute},
-                          {"N_opt", {{"value", c.n_opt.value}, {"ci95", interval(c.n_opt)}}},
-                          {"D_opt", {{"value", c.d_opt.value}, {"ci95", interval(c.d_opt)}}},
-                          {"tokens_per_param", {{"value", c.tokens_per_param.value}, {"ci95", interval(c.tokens_per_param)}}},
-                          {"loss", {{"value", c.loss.value}, {"ci95", interval(c.loss)}}}});
+                          {"N_opt", estimate(c.n_opt)},
+                          {"D_opt", estimate(c.d_opt)},
+                          {"tokens_per_param", estimate(c.tokens_per_param)},
+                          {"loss", estimate(c.loss)}});
   j["frontier"] = frontier;
+  nlohmann::json on_a = nlohmann::json::array();
+  for (const auto& e : a.agreement.entries) on_a.push_back({{"approach", e.approach}, {"a", estimate(e.a)}});
+  j["agreement_on_a"] = {{"verdict", a.agreement.verdict}, {"detail", a.agreement.detail}, {"approaches", on_a}};
   if (a.validation) {
     const auto& v = *a.validation;
     j["heldout"] = {{"key", v.key},

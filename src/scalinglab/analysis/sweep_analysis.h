@@ -12,6 +12,7 @@
 #include "scalinglab/fit/dataset.h"
 #include "scalinglab/fit/envelope.h"
 #include "scalinglab/fit/fitter.h"
+#include "scalinglab/fit/identifiability.h"
 #include "scalinglab/fit/isoflop.h"
 #include "scalinglab/store/run_store.h"
 #include "scalinglab/sweep/self_validation.h"
@@ -40,6 +41,8 @@ struct SweepAnalysis {
   std::optional<fit::FitReport> kaplan_nd;        // Kaplan et al. 2020 eq. 1.5, on the same final losses
   std::optional<fit::FitReport> kaplan_c;         // Kaplan's L(C) on the compute-optimal frontier (approach 1)
   std::optional<sweep::ValidationResult> validation;
+  // Whether approaches 1, 2 and 3 agree on a (N_opt ∝ C^a) within their 95% intervals.
+  fit::ExponentAgreement agreement;
   std::vector<std::string> warnings;              // analyses that could not be done, and why
   double c_min = 0, c_max = 0;
 };
@@ -49,7 +52,8 @@ struct SweepAnalysis {
 SweepAnalysis analyze_store(const std::string& store_path, const AnalysisOptions& options = {});
 
 // The machine-readable summary (schema "scalinglab.summary/1", see docs/SWEEP.md): runs,
-// compute_range, fits with intervals, frontier, heldout, warnings.
+// compute_range, fits with intervals and identifiability verdicts, agreement_on_a, frontier,
+// heldout, warnings.
 nlohmann::json summary_json(const SweepAnalysis& a);
 
 }  // namespace scalinglab::analysis

@@ -12,6 +12,7 @@
 
 #include "scalinglab/fit/fitter.h"
 #include "scalinglab/io/input_error.h"
+#include "scalinglab/fit/identifiability.h"
 
 namespace scalinglab::fit {
 namespace {
@@ -253,6 +254,7 @@ EnvelopeResult fit_envelope(const std::vector<TrainingCurve>& input, const Envel
     draws[static_cast<size_t>(k)] = draw_from_points(bc, bn, bd);
   }
   add_bootstrap(res.scaling, draws, opt.seed);
+  identify_scaling(res.scaling, res.runs_on_frontier, "runs on the frontier", approach_remedy(1));  // identifiability.h
   return res;
 }
 

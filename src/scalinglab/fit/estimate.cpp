@@ -51,12 +51,26 @@ uint64_t resample_seed(uint64_t seed, uint64_t index) {
   return mix(mix(seed) ^ index);
 }
 
+const char* to_string(Identified v) {
+  switch (v) {
+    case Identified::kYes: return "yes";
+    case Identified::kWeak: return "weak";
+    case Identified::kNo: return "no";
+    case Identified::kFixed: return "fixed";
+    default: return "not assessed";
+  }
+}
+
 nlohmann::json to_json(const Estimate& e) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  return {{"value", num(e.value)},
-          {"se", num(e.se)},
-          {"se_analytic", num(e.se_analytic)},
-          {"ci95", nlohmann::json::array({num(e.lo), num(e.hi)})}};
+  auto num = [](double v) { return std::isfinite(v) && !is_unbounded(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json j = {{"value", num(e.value)},
+                      {"se", num(e.se)},
+                      {"se_analytic", num(e.se_analytic)},
+                      {"ci95", nlohmann::json::array({num(e.lo), num(e.hi)})},
+                      {"identified", to_string(e.ident.verdict)},
+                      {"identification_reason", e.ident.reason}};
+  if (!e.ident.remedy.empty()) j["identification_remedy"] = e.ident.remedy;
+  return j;
 }
 
 }  // namespace scalinglab::fit

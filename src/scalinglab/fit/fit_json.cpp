@@ -9,7 +9,8 @@ namespace {
 
 using nlohmann::json;
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+// Unbounded magnitudes (estimate.h) are null too: their identification_reason says why.
+json num(double v) { return std::isfinite(v) && !is_unbounded(v) ? json(v) : json(nullptr); }
 
 json range_json(const Range& r) { return json::array({num(r.min), num(r.max)}); }
 
@@ -47,6 +48,16 @@ json to_json(const FitReport& r) {
   j["params"] = params;
   j["se"] = se;
   j["ci95"] = ci;
+  // Identifiability of each parameter (identifiability.h), keyed like params.
+  json ident = json::object(), ident_reason = json::object(), ident_remedy = json::object();
+  for (size_t i = 0; i < r.param_names.size() && i < r.params.size(); ++i) {
+    ident[r.param_names[i]] = to_string(r.params[i].ident.verdict);
+    ident_reason[r.param_names[i]] = r.params[i].ident.reason;
+    if (!r.params[i].ident.remedy.empty()) ident_remedy[r.param_names[i]] = r.params[i].ident.remedy;
+  }
+  j["identified"] = ident;
+  j["identification_reason"] = ident_reason;
+  j["identification_remedy"] = ident_remedy;
   json internal = json::object();
   for (size_t i = 0; i < r.internal_names.size(); ++i) internal[r.internal_names[i]] = r.theta[i];
   j["internal"] = internal;

@@ -11,6 +11,7 @@
 
 #include "scalinglab/fit/frontier.h"
 #include "scalinglab/fit/huber_objective.h"
+#include "scalinglab/fit/identifiability.h"
 #include "scalinglab/fit/multistart.h"
 #include "scalinglab/fit/problem.h"
 #include "scalinglab/fit/synthetic.h"
@@ -290,7 +291,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     for (size_t j = 0; j < v.size(); ++j) columns[j].push_back(v[j]);
   }
   std::vector<Estimate> est(full.size());
-  for (size_t j = 0; j < full.size(); ++j) est[j] = summarize(full[j], std::move(columns[j]));
+  for (size_t j = 0; j < full.size(); ++j) est[j] = summarize(full[j], columns[j]);  // columns kept for step 6
   size_t pos = 0;
   rep.params.assign(est.begin(), est.begin() + static_cast<long>(layout.params));
   pos = layout.params;
@@ -376,12 +377,17 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   // Their value is where the start left them, or a boundary (a term driven to zero).
   {
     std::vector<double> g(k), total(k, 0.0);
+    std::vector<bool> no_effect(k, false);
     for (const auto& x : problem.x) {
       law.log_predict(rep.theta.data(), x, g.data());
       for (size_t j = 0; j < k; ++j) total[j] += std::fabs(g[j]);
     }
     for (size_t j = 0; j < k; ++j)
-      if (!(total[j] > 1e-12 * static_cast<double>(problem.size())))
+      if (!(total[j] > 1e-12 * static_cast<double>(problem.size()))) no_effect[j] = true;
+    // The identifiability verdict of every estimate (rule in identifiability.h).
+    identify_fit(rep, law, columns, no_effect, layout.per_compute);
+    for (size_t j = 0; j < k; ++j)
+      if (no_effect[j])
         rep.warnings.push_back("internal parameter " + rep.internal_names[j] +
                                " has no effect on any run's prediction at the optimum (unused by these runs, or its "
                                "term driven to zero): these data do not determine it; hold it at a known value with --fix");

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "scalinglab/fit/fitter.h"
+#include "scalinglab/fit/identifiability.h"
 
 namespace scalinglab::fit {
 namespace {
@@ -393,6 +394,7 @@ IsoflopResult fit_isoflop(const std::vector<Run>& runs, const IsoflopOptions& op
       if (dr.ok) sums.push_back(dr.a + dr.b);
     add_replicates(res.a_plus_b, sums, res.interval_coverage);
   }
+  identify_scaling(res.scaling, c.size(), "budgets", approach_remedy(2));  // identifiability.h
 
   // Warnings a careful reader needs next to the numbers.
   if (!opt.d_from_runs) {

@@ -41,6 +41,10 @@ PlanLaw data_constrained(const std::string& path, const json& doc) {
     if (!doc.contains("params") || !doc["params"].is_object())
       throw io::InputError(path, 0, "", "field 'params': expected an object with E, A, B, alpha, beta, R_D_star, R_N_star");
     const json& p = doc["params"];
+    if (p.contains(name) && p[name].is_null())  // written so when unbounded or not finite (FIT_JSON.md)
+      throw io::InputError(path, 0, "", "field 'params." + name + "': null — the fit did not determine it (" +
+                                            doc.value("identification_reason", json::object()).value(name, "not finite") +
+                                            "); refit with --fix " + name + "=VALUE");
     if (!p.contains(name) || !p[name].is_number())
       throw io::InputError(path, 0, "", "field 'params." + name + "': expected a number (data-constrained law)");
     const double v = p[name].get<double>();

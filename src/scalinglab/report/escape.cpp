@@ -50,7 +50,8 @@ std::string fixed(double v, int decimals) {
 
 std::string format_number(double v, int digits) {
   if (std::isnan(v)) return "–";
-  if (std::isinf(v)) return v > 0 ? "∞" : "−∞";
+  // An estimate the optimiser drove towards infinity (≥ 1e300) is no number to read: say so.
+  if (std::isinf(v) || std::fabs(v) >= 1e300) return v > 0 ? "unbounded" : "−unbounded";
   if (v == 0) return "0";
   if (digits < 1) digits = 1;
   int e = static_cast<int>(std::floor(std::log10(std::fabs(v))));

@@ -10,7 +10,7 @@ namespace scalinglab::report {
 std::string html_escape(std::string_view s);
 
 // A compact human number with `digits` significant digits: 3.14, 0.0123, 1.2e+21 → "1.2×10²¹".
-// Used in tick labels, tables and tooltips. NaN → "–".
+// Used in tick labels, tables and tooltips. NaN → "–"; ±inf and magnitudes ≥ 1e300 → "unbounded".
 std::string format_number(double v, int digits = 3);
 
 // 10^k with a Unicode superscript exponent ("10²¹", "10⁻³").

@@ -7,9 +7,16 @@
 
 namespace scalinglab::report {
 
+Verdict verdict_of(const fit::Estimate& e) {
+  if (e.ident.verdict == fit::Identified::kNotAssessed) return {};
+  return {fit::to_string(e.ident.verdict), e.ident.reason, e.ident.remedy};
+}
+
+ValueCI value_ci(const fit::Estimate& e) { return {e.value, e.lo, e.hi, verdict_of(e)}; }
+
 namespace {
 
-ValueCI ci(const fit::Estimate& e) { return {e.value, e.lo, e.hi}; }
+ValueCI ci(const fit::Estimate& e) { return value_ci(e); }
 
 std::string run_label(long line, double n, double d) {
   return "line " + std::to_string(line) + " (N = " + format_number(n) + ", D = " + format_number(d) + ")";
@@ -21,10 +28,10 @@ void add_fit(ReportData& out, const fit::FitReport& f) {
   if (out.subtitle.empty()) out.subtitle = f.formula;
   for (size_t i = 0; i < f.params.size() && i < f.param_names.size(); ++i) {
     const auto& e = f.params[i];
-    out.params.push_back({f.param_names[i], e.value, e.se, e.lo, e.hi});
+    out.params.push_back({f.param_names[i], e.value, e.se, e.lo, e.hi, verdict_of(e)});
   }
   for (const auto& d : f.derived) {
-    out.params.push_back({d.name, d.estimate.value, d.estimate.se, d.estimate.lo, d.estimate.hi});
+    out.params.push_back({d.name, d.estimate.value, d.estimate.se, d.estimate.lo, d.estimate.hi, verdict_of(d.estimate)});
   }
   bool by_c = std::any_of(f.residuals.begin(), f.residuals.end(), [](const fit::Residual& r) { return r.c > 0; });
   Residuals res;

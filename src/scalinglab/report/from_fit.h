@@ -12,6 +12,10 @@
 
 namespace scalinglab::report {
 
+// A fitted estimate as the report shows it: value, interval and identifiability verdict.
+ValueCI value_ci(const fit::Estimate& e);
+Verdict verdict_of(const fit::Estimate& e);
+
 // Parameters (with bootstrap SE and 95% interval), residuals against C (or N when C is absent),
 // held-out runs with their prediction intervals, planner rows from at_compute, the fit's
 // warnings, and the formula as subtitle when none is set.

@@ -11,7 +11,7 @@ namespace scalinglab::report {
 
 namespace {
 
-ValueCI ci(const fit::Estimate& e) { return {e.value, e.lo, e.hi}; }
+ValueCI ci(const fit::Estimate& e) { return value_ci(e); }
 
 }  // namespace
 
@@ -57,6 +57,9 @@ ReportData report_from_analysis(const analysis::SweepAnalysis& a) {
                                a.kaplan_c->formula + ": alpha_C = " + format_number(a.kaplan_c->params[1].value) + " [" +
                                    format_number(a.kaplan_c->params[1].lo) + ", " +
                                    format_number(a.kaplan_c->params[1].hi) + "]"});
+
+  if (!a.agreement.entries.empty())
+    data.agreement = "Agreement on a (N_opt ∝ C^a): " + a.agreement.verdict + " — " + a.agreement.detail + ".";
 
   if (a.validation && a.validation->status == "done") {
     const auto& v = *a.validation;

@@ -249,9 +249,17 @@ std::string frontier_plot(const Frontier& f, const std::vector<PlannerRow>& plan
 std::string frontier_section(const Frontier& f, const std::vector<PlannerRow>& planner) {
   std::string o = "<section id=\"sec-frontier\"><h2>Compute-optimal frontier</h2>\n";
   std::string fitted;
-  if (f.n_fit) fitted += "N_opt ∝ C^a, a = " + with_ci(f.n_fit->exponent);
-  if (f.d_fit) fitted += std::string(fitted.empty() ? "" : "; ") + "D_opt ∝ C^b, b = " + with_ci(f.d_fit->exponent);
-  if (!fitted.empty()) o += "<p class=\"fitted\">" + html_escape(fitted) + "</p>\n";
+  // An exponent the data do not determine is marked as such, never stated as a result.
+  auto exponent = [](const ValueCI& v) {
+    return with_ci(v) + (v.verdict.unidentified() ? " (not identified: " + v.verdict.reason + ")" : "");
+  };
+  if (f.n_fit) fitted += "N_opt ∝ C^a, a = " + exponent(f.n_fit->exponent);
+  if (f.d_fit) fitted += std::string(fitted.empty() ? "" : "; ") + "D_opt ∝ C^b, b = " + exponent(f.d_fit->exponent);
+  const bool unidentified = (f.n_fit && f.n_fit->exponent.verdict.unidentified()) ||
+                            (f.d_fit && f.d_fit->exponent.verdict.unidentified());
+  if (!fitted.empty())
+    o += std::string(unidentified ? "<p class=\"fitted unidentified\">" : "<p class=\"fitted\">") + html_escape(fitted) +
+         "</p>\n";
   o += "<div class=\"grid2\">";
   o += figure(frontier_plot(f, planner, true), "Optimal model size per budget with 95% intervals, the fitted power "
                                                "law (band: its 95% interval) and the published slope.");
@@ -336,39 +344,79 @@ std::string residuals_section(const Residuals& r) {
 
 // ---- Tables ------------------------------------------------------------------------------
 
-std::string params_section(const std::vector<ParamRow>& rows) {
-  std::string o = "<section id=\"sec-params\"><h2>Fitted parameters</h2>\n<table class=\"data\"><thead><tr>"
-                  "<th>Parameter</th><th>Value</th><th>SE</th><th>95% interval</th></tr></thead><tbody>";
-  for (const auto& r : rows) {
-    std::string ci = std::isfinite(r.lo) && std::isfinite(r.hi) ? "[" + num(r.lo, 4) + ", " + num(r.hi, 4) + "]" : "–";
-    o += "<tr><td>" + html_escape(r.name) + "</td><td>" + html_escape(num(r.value, 4)) + "</td><td>" +
-         html_escape(num(r.se, 2)) + "</td><td>" + html_escape(ci) + "</td></tr>";
-  }
-  return o + "</tbody></table></section>\n";
+// The identifiability cell: "yes", "fixed", "weak: reason", "no: reason"; "–" when not assessed.
+std::string verdict_cell(const Verdict& v) {
+  if (v.identified.empty()) return "<td>–</td>";
+  const bool explain = v.identified == "weak" || v.identified == "no";
+  return "<td class=\"verdict-" + html_escape(v.identified) + "\" style=\"text-align:left\">" + html_escape(v.identified) +
+         (explain ? ": " + html_escape(v.reason) : "") + "</td>";
 }
 
-std::string approaches_section(const std::vector<ApproachRow>& rows) {
+// Numbers the data do not determine, put aside with why and the design change that would fix them.
+std::string unidentified_list(const std::vector<std::pair<std::string, Verdict>>& items) {
+  std::string o;
+  for (const auto& [name, v] : items)
+    if (v.unidentified())
+      o += "<li><b>" + html_escape(name) + "</b>: " + html_escape(v.reason) +
+           (v.remedy.empty() ? "" : ". Would be determined by " + html_escape(v.remedy)) + ".</li>";
+  if (o.empty()) return "";
+  return "<div class=\"unidentified-note\"><p>Not identified by these runs (greyed above; not a finding):</p><ul>" + o +
+         "</ul></div>";
+}
+
+std::string params_section(const std::vector<ParamRow>& rows) {
+  std::string o = "<section id=\"sec-params\"><h2>Fitted parameters</h2>\n<table class=\"data\"><thead><tr>"
+                  "<th>Parameter</th><th>Value</th><th>SE</th><th>95% interval</th><th>Identified</th></tr></thead><tbody>";
+  std::vector<std::pair<std::string, Verdict>> verdicts;
+  for (const auto& r : rows) {
+    const bool usable = (std::isfinite(r.lo) || std::isinf(r.lo)) && (std::isfinite(r.hi) || std::isinf(r.hi));
+    std::string ci = usable ? "[" + num(r.lo, 4) + ", " + num(r.hi, 4) + "]" : "–";
+    o += std::string(r.verdict.unidentified() ? "<tr class=\"unidentified\">" : "<tr>") + "<td>" + html_escape(r.name) +
+         "</td><td>" + html_escape(num(r.value, 4)) + "</td><td>" + html_escape(num(r.se, 2)) + "</td><td>" +
+         html_escape(ci) + "</td>" + verdict_cell(r.verdict) + "</tr>";
+    verdicts.emplace_back(r.name, r.verdict);
+  }
+  return o + "</tbody></table>" + unidentified_list(verdicts) + "</section>\n";
+}
+
+std::string approaches_section(const std::vector<ApproachRow>& rows, const std::string& agreement) {
   std::string o = "<section id=\"sec-approaches\"><h2>Approaches compared</h2>\n<table class=\"data\"><thead><tr>"
                   "<th>Method</th><th>a (N_opt ∝ C^a) [95%]</th><th>b (D_opt ∝ C^b) [95%]</th><th>Note</th>"
                   "</tr></thead><tbody>";
-  auto cell = [](const ValueCI& v) { return std::isfinite(v.value) ? with_ci(v, 3) : std::string("–"); };
-  for (const auto& r : rows)
-    o += "<tr><td>" + html_escape(r.name) + "</td><td>" + html_escape(cell(r.a)) + "</td><td>" + html_escape(cell(r.b)) +
-         "</td><td style=\"text-align:left\">" + html_escape(r.note) + "</td></tr>";
-  return o + "</tbody></table></section>\n";
+  // An unidentified exponent is greyed and marked, never read as a result.
+  auto cell = [](const ValueCI& v) {
+    if (!std::isfinite(v.value) && !std::isinf(v.value)) return std::string("<td>–</td>");
+    std::string text = html_escape(with_ci(v, 3));
+    if (v.verdict.unidentified()) return "<td class=\"unidentified\">" + text + " (not identified)</td>";
+    if (v.verdict.identified == "weak") return "<td>" + text + " (weak)</td>";
+    return "<td>" + text + "</td>";
+  };
+  std::vector<std::pair<std::string, Verdict>> verdicts;
+  for (const auto& r : rows) {
+    o += "<tr><td>" + html_escape(r.name) + "</td>" + cell(r.a) + cell(r.b) + "<td style=\"text-align:left\">" +
+         html_escape(r.note) + "</td></tr>";
+    verdicts.emplace_back(r.name + ": a", r.a.verdict);
+    verdicts.emplace_back(r.name + ": b", r.b.verdict);
+  }
+  o += "</tbody></table>";
+  if (!agreement.empty()) o += "<p class=\"agreement\">" + html_escape(agreement) + "</p>";
+  return o + unidentified_list(verdicts) + "</section>\n";
 }
 
 std::string planner_section(const std::vector<PlannerRow>& rows) {
   std::string o = "<section id=\"sec-planner\"><h2>Planner</h2>\n<table class=\"data\"><thead><tr>"
                   "<th>Compute C (FLOPs)</th><th>N_opt [95%]</th><th>D_opt [95%]</th><th>D/N</th>"
                   "<th>Loss [95%]</th></tr></thead><tbody>";
+  std::vector<std::pair<std::string, Verdict>> verdicts;
   for (const auto& r : rows) {
     double ratio = r.d_opt.value / r.n_opt.value;
-    o += "<tr><td>" + html_escape(num(r.c)) + "</td><td>" + html_escape(with_ci(r.n_opt)) + "</td><td>" +
-         html_escape(with_ci(r.d_opt)) + "</td><td>" + html_escape(num(ratio, 3)) + "</td><td>" +
-         html_escape(with_ci(r.loss, 4)) + "</td></tr>";
+    const bool grey = r.n_opt.verdict.unidentified() || r.d_opt.verdict.unidentified();
+    o += std::string(grey ? "<tr class=\"unidentified\">" : "<tr>") + "<td>" + html_escape(num(r.c)) + "</td><td>" +
+         html_escape(with_ci(r.n_opt)) + "</td><td>" + html_escape(with_ci(r.d_opt)) + "</td><td>" +
+         html_escape(num(ratio, 3)) + "</td><td>" + html_escape(with_ci(r.loss, 4)) + "</td></tr>";
+    verdicts.emplace_back("N_opt at C = " + num(r.c), r.n_opt.verdict);
   }
-  return o + "</tbody></table></section>\n";
+  return o + "</tbody></table>" + unidentified_list(verdicts) + "</section>\n";
 }
 
 std::string list(const std::vector<std::string>& items) {
@@ -399,6 +447,10 @@ table.data { border-collapse: collapse; font-variant-numeric: tabular-nums; marg
 table.data th, table.data td { border-bottom: 1px solid #e3e3e3; padding: 4px 12px; text-align: right; }
 table.data th:first-child, table.data td:first-child { text-align: left; }
 td.bad { color: #b4460d; font-weight: 600; }
+tr.unidentified td, td.unidentified, p.unidentified { color: #9a9a9a; }
+td.verdict-no { color: #9a9a9a; font-style: italic; }
+td.verdict-weak { color: #8a6d00; }
+.unidentified-note { color: #555; font-size: 13px; }
 .warnings { background: #fff6e5; border-color: #e8b350; }
 .fitted { font-family: ui-monospace, monospace; }
 #tooltip { position: fixed; display: none; pointer-events: none; z-index: 10; background: rgba(20,20,20,.92);
@@ -480,7 +532,7 @@ std::string render_html(const ReportData& d) {
     sections.push_back({"sec-params", "Parameters"});
   }
   if (!d.approaches.empty()) {
-    body += approaches_section(d.approaches);
+    body += approaches_section(d.approaches, d.agreement);
     sections.push_back({"sec-approaches", "Approaches"});
   }
   if (!d.planner.empty()) {

@@ -6,13 +6,26 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace scalinglab::report {
 
-// A value with its 95% interval; lo/hi NaN when there is no interval.
+// Whether the data determine a number (fit/identifiability.h states the rule): "yes", "weak",
+// "no", "fixed", or empty when not assessed. A "no" is never shown as a finding: the report greys
+// it and gives `reason` and the design change (`remedy`) that would determine it.
+struct Verdict {
+  std::string identified, reason, remedy;
+  bool unidentified() const { return identified == "no"; }
+};
+
+// A value with its 95% interval; lo/hi NaN when there is no interval. Magnitudes ≥ 1e300 show as
+// "unbounded".
 struct ValueCI {
+  ValueCI() = default;
+  ValueCI(double v, double l = NAN, double h = NAN, Verdict why = {}) : value(v), lo(l), hi(h), verdict(std::move(why)) {}
   double value = NAN, lo = NAN, hi = NAN;
+  Verdict verdict;
   bool has_interval() const { return std::isfinite(lo) && std::isfinite(hi); }
 };
 
@@ -91,6 +104,7 @@ struct Residuals {
 struct ParamRow {
   std::string name;
   double value = NAN, se = NAN, lo = NAN, hi = NAN;
+  Verdict verdict;
 };
 
 // The compute-optimal allocation at one budget, as a planner would use it.
@@ -117,6 +131,8 @@ struct ReportData {
   std::vector<ParamRow> params;
   std::vector<PlannerRow> planner;
   std::vector<ApproachRow> approaches;
+  // Whether the approaches agree on a within their intervals, as one sentence; empty: not shown.
+  std::string agreement;
   std::vector<std::string> notes, warnings;
 };
 
