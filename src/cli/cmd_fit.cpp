@@ -142,9 +142,12 @@ void print_procedure(const fit::DataConstrainedFit& f) {
   if (f.stage1)
     std::cout << "  stage 1  chinchilla base law on the " << f.stage1->runs << " single-epoch runs: objective "
               << fmt(f.stage1->objective, 6) << ", R^2(log L) " << fmt(f.stage1->quality.r2_log, 5)
-              << ", RMSE(log L) " << fmt(f.stage1->quality.rmse_log, 3) << "\n";
+              << ", RMSE(log L) " << fmt(f.stage1->quality.rmse_log, 3) << ", " << f.stage1->starts << " starts ("
+              << f.stage1->starts_at_best << " reached the best)\n";
   if (f.stage2) {
-    std::cout << "  stage 2  R_D_star, R_N_star on all " << f.stage2->runs << " runs with the base held\n";
+    std::string names;
+    for (const auto& n : f.stage2->free) names += (names.empty() ? "" : ", ") + n;
+    std::cout << "  stage 2  " << names << " on all " << f.stage2->runs << " runs with the base held\n";
     for (size_t i = 0; i < f.stage2->free.size(); ++i)
       std::cout << "           " << pad(f.stage2->free[i], 10) << "95% interval " << fmt_ci(f.stage2->estimates[i])
                 << " with stage-1 uncertainty, " << fmt_ci(f.stage2->base_fixed[i]) << " with the base held at its optimum\n";
@@ -219,6 +222,12 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
   return fit::to_json(r);
 }
 
+fit::DataConstrainedProcedure procedure_of(const std::string& flag) {
+  return flag == "joint"       ? fit::DataConstrainedProcedure::kJoint
+         : flag == "two-stage" ? fit::DataConstrainedProcedure::kTwoStage
+                               : fit::DataConstrainedProcedure::kAuto;
+}
+
 // Several laws on the same runs, ranked by AIC (and, with --holdout-top-compute, by the error of
 // the held-out predictions, the check that matters for extrapolation).
 void run_compare(const FitArgs& a, const fit::Dataset& data) {
@@ -234,12 +243,18 @@ void run_compare(const FitArgs& a, const fit::Dataset& data) {
       for (const auto& f : fixes)
         if (std::find(names.begin(), names.end(), f.first) != names.end()) lo.fixed.push_back(f);
       law = fit::make_law(name, lo);
-      fits.emplace_back(name, fit::fit(*law, data, a.options));
+      if (name == "data-constrained") {  // by the same procedure as --law data-constrained
+        auto dc = fit::fit_data_constrained(data, a.options, {procedure_of(a.procedure), lo.fixed});
+        out.push_back(fit::to_json(dc));
+        fits.emplace_back(name, std::move(dc.report));
+      } else {
+        fits.emplace_back(name, fit::fit(*law, data, a.options));
+        out.push_back(fit::to_json(fits.back().second));
+      }
     } catch (const std::invalid_argument& e) {
       if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
       continue;
     }
-    out.push_back(fit::to_json(fits.back().second));
   }
   if (fits.empty()) throw UsageError("no law in --compare could be fitted to " + data.source);
   double best_aic = INFINITY;
@@ -274,6 +289,10 @@ void run_fit(FitArgs& a) {
     return;
   }
   fit::Dataset data = fit::load_runs(table, a.columns, a.filters);
+  const bool dc_fitted = a.compare.empty() ? a.law == "data-constrained"
+                                           : std::find(a.compare.begin(), a.compare.end(), "data-constrained") != a.compare.end();
+  if (!a.procedure.empty() && !dc_fitted)
+    throw UsageError("--procedure applies to the data-constrained law only (give --law data-constrained)");
   if (!a.compare.empty()) {
     a.options.bootstrap = std::min(a.options.bootstrap, 200);  // ranking needs no fine intervals
     a.options.progress = false;
@@ -295,16 +314,11 @@ void run_fit(FitArgs& a) {
   for (const auto& p : a.at_points) a.options.at_points.push_back(parse_point(p));
   a.options.progress = !a.quiet && a.json_out != "-";
   util::install_interrupt_handler();
-  if (!a.procedure.empty() && a.law != "data-constrained")
-    throw UsageError("--procedure applies to --law data-constrained only (got --law " + a.law + ")");
   fit::FitReport report;
   std::optional<fit::DataConstrainedFit> dc;  // the data-constrained law: by its procedure (fit/two_stage.h)
   try {
     if (a.law == "data-constrained") {
-      const auto p = a.procedure == "joint" ? fit::DataConstrainedProcedure::kJoint
-                     : a.procedure == "two-stage" ? fit::DataConstrainedProcedure::kTwoStage
-                                                  : fit::DataConstrainedProcedure::kAuto;
-      dc = fit::fit_data_constrained(data, a.options, {p, parse_fixes(a.fix)});
+      dc = fit::fit_data_constrained(data, a.options, {procedure_of(a.procedure), parse_fixes(a.fix)});
       report = dc->report;
     } else {
       report = fit::fit(*law, data, a.options);

@@ -247,5 +247,12 @@ TEST(LawsCli, DataConstrainedProcedureDefaultsToTwoStageWithBothKindsOfRunAndJoi
 
   r = scalinglab_cli("fit --law chinchilla " + data + " --procedure joint");
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("--procedure applies to --law data-constrained only"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--procedure applies to the data-constrained law only"), std::string::npos) << r.out;
+  // --compare fits the data-constrained law by the same procedure.
+  r = scalinglab_cli("fit " + data + " --compare chinchilla,data-constrained --bootstrap 0 --threads 2 --json " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = read_json(out);
+  ASSERT_EQ(j["comparison"].size(), 2u);
+  EXPECT_EQ(j["comparison"][1]["procedure"]["name"], "two-stage");
+  EXPECT_FALSE(j["comparison"][0].contains("procedure"));
 }

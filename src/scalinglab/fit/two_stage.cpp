@@ -356,6 +356,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
 
 nlohmann::json to_json(const DataConstrainedFit& f) {
   using nlohmann::json;
+  // nlohmann::json writes non-finite numbers as null, as the rest of the fit JSON does.
   json j = to_json(f.report);
   json p = {{"name", procedure_name(f.procedure)},
             {"chosen_by_default", f.chosen_by_default},
@@ -364,26 +365,25 @@ nlohmann::json to_json(const DataConstrainedFit& f) {
             {"multi_epoch_runs", f.multi_epoch_runs},
             {"runs_above_n_opt", f.runs_above_n_opt},
             {"R_N_star_determined", f.r_n_star_determined}};
-  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   auto stage_json = [&](const StageReport& s, const std::string& law, const std::string& runs) {
     json est = json::object();
     for (size_t i = 0; i < s.free.size(); ++i) {
       est[s.free[i]] = to_json(s.estimates[i]);
-      if (!s.base_fixed.empty()) est[s.free[i]]["ci95_base_fixed"] = json::array({num(s.base_fixed[i].lo), num(s.base_fixed[i].hi)});
+      if (!s.base_fixed.empty()) est[s.free[i]]["ci95_base_fixed"] = json::array({s.base_fixed[i].lo, s.base_fixed[i].hi});
     }
     return json{{"law", law},
                 {"runs", s.runs},
                 {"fitted_to", runs},
                 {"free", s.free},
                 {"params", est},
-                {"objective", num(s.objective)},
+                {"objective", s.objective},
                 {"starts", s.starts},
                 {"converged_starts", s.converged_starts},
                 {"starts_at_best", s.starts_at_best},
                 {"status", s.status},
-                {"quality", {{"r2_log", num(s.quality.r2_log)},
-                             {"rmse_log", num(s.quality.rmse_log)},
-                             {"mean_abs_rel_error", num(s.quality.mean_abs_rel_error)}}}};
+                {"quality", {{"r2_log", s.quality.r2_log},
+                             {"rmse_log", s.quality.rmse_log},
+                             {"mean_abs_rel_error", s.quality.mean_abs_rel_error}}}};
   };
   if (f.stage1) p["stage1"] = stage_json(*f.stage1, "chinchilla", "single-epoch");
   if (f.stage2) p["stage2"] = stage_json(*f.stage2, "data-constrained (base held at stage 1)", "all");

@@ -54,10 +54,11 @@ bool is_single_epoch(const Run& run);
 struct StageReport {
   int runs = 0;                        // runs the stage was fitted to
   std::vector<std::string> free;       // public parameters this stage fitted
-  std::vector<Estimate> estimates;     // their values and intervals (see ci95 below)
-  // stage 1: its own fit's bootstrap (same as the final report's); stage 2: the base held at its
-  // optimum (no propagation) — the propagated intervals are the final report's.
-  std::vector<Estimate> base_fixed;    // stage 2 only
+  // Their values with the propagated bootstrap's SE and interval (the final report's).
+  std::vector<Estimate> estimates;
+  // Stage 2 only: the same parameters from stage 2's own bootstrap with the base held at its
+  // optimum (no propagation), to show how much of the interval the base's uncertainty makes.
+  std::vector<Estimate> base_fixed;
   double objective = NAN;
   Quality quality;                     // on this stage's runs, with this stage's law
   int starts = 0, converged_starts = 0, starts_at_best = 0;
