@@ -196,7 +196,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
   // 1. Which procedure.
   out.chosen_by_default = dc.procedure == DataConstrainedProcedure::kAuto;
   if (dc.procedure == DataConstrainedProcedure::kTwoStage) {
-    if (!enough_single)
+    if (!enough_single && data.has_u)
       throw std::invalid_argument("procedure: two-stage needs more single-epoch runs (D <= U) than the base law's " +
                                   std::to_string(base_free) + " free parameters for stage 1; " + data.source +
                                   " has " + std::to_string(single_idx.size()) + " (joint fits all runs at once)");
@@ -218,6 +218,9 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
                                            : " (" + spread + ")");
   }
 
+  // Without unique tokens neither procedure can run: fit::fit's error (naming how to give U) is the
+  // one to show, so such data goes the joint way.
+  if (!data.has_u) out.procedure = DataConstrainedProcedure::kJoint;
   if (out.procedure == DataConstrainedProcedure::kJoint) {
     auto law = make_law("data-constrained", {false, dc.fixed});
     out.report = fit(*law, data, options);
