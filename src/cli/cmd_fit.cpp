@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -11,6 +12,7 @@
 #include "scalinglab/fit/isoflop.h"
 #include "scalinglab/fit/fit_json.h"
 #include "scalinglab/fit/fitter.h"
+#include "scalinglab/fit/two_stage.h"
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/table.h"
 #include "scalinglab/util/progress.h"
@@ -34,6 +36,7 @@ struct FitArgs {
   std::vector<std::string> at_points;
   std::vector<std::string> compare;
   std::vector<std::string> fix;  // NAME=VALUE
+  std::string procedure;  // data-constrained: auto | two-stage | joint (empty: auto)
 };
 
 // --fix NAME=VALUE (repeatable) into the law options.
@@ -145,6 +148,27 @@ void print_report(const fit::FitReport& r) {
   }
   for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
   std::cout << "time     " << fmt(r.wall_s, 3) << " s\n";
+}
+
+// Which data-constrained procedure ran, and the two stages' runs and fit quality.
+void print_procedure(const fit::DataConstrainedFit& f) {
+  std::cout << "procedure " << fit::procedure_name(f.procedure) << " (" << f.reason << ")\n";
+  if (f.stage1)
+    std::cout << "  stage 1  chinchilla base law on the " << f.stage1->runs << " single-epoch runs: objective "
+              << fmt(f.stage1->objective, 6) << ", R^2(log L) " << fmt(f.stage1->quality.r2_log, 5)
+              << ", RMSE(log L) " << fmt(f.stage1->quality.rmse_log, 3) << ", " << f.stage1->starts << " starts ("
+              << f.stage1->starts_at_best << " reached the best)\n";
+  if (f.stage2) {
+    std::string names;
+    for (const auto& n : f.stage2->free) names += (names.empty() ? "" : ", ") + n;
+    std::cout << "  stage 2  " << names << " on all " << f.stage2->runs << " runs with the base held\n";
+    for (size_t i = 0; i < f.stage2->free.size(); ++i)
+      std::cout << "           " << pad(f.stage2->free[i], 10) << "95% interval " << fmt_ci(f.stage2->estimates[i])
+                << " with stage-1 uncertainty, " << fmt_ci(f.stage2->base_fixed[i]) << " with the base held at its optimum\n";
+    std::cout << "  bootstrap: each resample refits stage 1 on resampled single-epoch runs, then stage 2\n";
+  }
+  std::cout << "  " << f.runs_above_n_opt << " runs have N above N_opt(U)"
+            << (f.r_n_star_determined ? "" : ": R_N_star has no effect on these runs and is not determined") << "\n\n";
 }
 
 void print_scaling(const fit::OptimalScaling& s, const std::string& title, const std::string& interval = "95% interval",
@@ -267,6 +291,12 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
   return fit::to_json(r);
 }
 
+fit::DataConstrainedProcedure procedure_of(const std::string& flag) {
+  return flag == "joint"       ? fit::DataConstrainedProcedure::kJoint
+         : flag == "two-stage" ? fit::DataConstrainedProcedure::kTwoStage
+                               : fit::DataConstrainedProcedure::kAuto;
+}
+
 // Several laws on the same runs, ranked by AIC (and, with --holdout-top-compute, by the error of
 // the held-out predictions, the check that matters for extrapolation).
 void run_compare(const FitArgs& a, const fit::Dataset& data) {
@@ -282,12 +312,18 @@ void run_compare(const FitArgs& a, const fit::Dataset& data) {
       for (const auto& f : fixes)
         if (std::find(names.begin(), names.end(), f.first) != names.end()) lo.fixed.push_back(f);
       law = fit::make_law(name, lo);
-      fits.emplace_back(name, fit::fit(*law, data, a.options));
+      if (name == "data-constrained") {  // by the same procedure as --law data-constrained
+        auto dc = fit::fit_data_constrained(data, a.options, {procedure_of(a.procedure), lo.fixed});
+        out.push_back(fit::to_json(dc));
+        fits.emplace_back(name, std::move(dc.report));
+      } else {
+        fits.emplace_back(name, fit::fit(*law, data, a.options));
+        out.push_back(fit::to_json(fits.back().second));
+      }
     } catch (const std::invalid_argument& e) {
       if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
       continue;
     }
-    out.push_back(fit::to_json(fits.back().second));
   }
   if (fits.empty()) throw UsageError("no law in --compare could be fitted to " + data.source);
   double best_aic = INFINITY;
@@ -322,6 +358,10 @@ void run_fit(FitArgs& a) {
     return;
   }
   fit::Dataset data = fit::load_runs(table, a.columns, a.filters);
+  const bool dc_fitted = a.compare.empty() ? a.law == "data-constrained"
+                                           : std::find(a.compare.begin(), a.compare.end(), "data-constrained") != a.compare.end();
+  if (!a.procedure.empty() && !dc_fitted)
+    throw UsageError("--procedure applies to the data-constrained law only (give --law data-constrained)");
   if (!a.compare.empty()) {
     a.options.bootstrap = std::min(a.options.bootstrap, 200);  // ranking needs no fine intervals
     a.options.progress = false;
@@ -344,13 +384,29 @@ void run_fit(FitArgs& a) {
   a.options.progress = !a.quiet && a.json_out != "-";
   util::install_interrupt_handler();
   fit::FitReport report;
+  std::optional<fit::DataConstrainedFit> dc;  // the data-constrained law: by its procedure (fit/two_stage.h)
   try {
-    report = fit::fit(*law, data, a.options);
+    if (a.law == "data-constrained") {
+      dc = fit::fit_data_constrained(data, a.options, {procedure_of(a.procedure), parse_fixes(a.fix)});
+      report = dc->report;
+    } else {
+      report = fit::fit(*law, data, a.options);
+    }
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    // Library errors name the option field first ("procedure: ..."); say the flag instead.
+    std::string m = e.what();
+    for (const auto& [field, flag] : {std::pair<std::string, std::string>{"procedure:", "--procedure:"},
+                                      {"holdout_top_compute:", "--holdout-top-compute:"},
+                                      {"holdout_top_x:", "--holdout-top-x:"}})
+      if (m.rfind(field, 0) == 0) m = flag + m.substr(field.size());
+    throw UsageError(m);
   }
-  if (!a.json_out.empty()) io::write_file_atomic(a.json_out, fit::to_json(report).dump(2) + "\n");
-  if (a.json_out != "-" && !a.quiet) print_report(report);
+  if (!a.json_out.empty())
+    io::write_file_atomic(a.json_out, (dc ? fit::to_json(*dc) : fit::to_json(report)).dump(2) + "\n");
+  if (a.json_out != "-" && !a.quiet) {
+    if (dc) print_procedure(*dc);
+    print_report(report);
+  }
   if (util::interrupted()) exit_code_ref() = 130;
 }
 
@@ -407,6 +463,10 @@ void register_fit(CLI::App& app) {
   cmd->add_option("--fix", a->fix, "hold a parameter at a value instead of fitting it, NAME=VALUE (repeatable), "
                                    "e.g. --fix R_N_star=5.309")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--procedure", a->procedure,
+                  "data-constrained: two-stage (Muennighoff et al.: base law from single-epoch runs, then R_D_star, "
+                  "R_N_star) | joint (all 7 at once) | auto (two-stage when the table has both kinds of run)")
+      ->check(CLI::IsMember({"auto", "two-stage", "joint"}));
   cmd->add_option("--format", a->format, "input format: auto (by extension) | csv | tsv | jsonl")
       ->check(CLI::IsMember({"auto", "csv", "tsv", "jsonl"}));
   add_column_options(cmd, a->columns);

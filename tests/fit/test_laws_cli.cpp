@@ -20,8 +20,10 @@ using namespace scalinglab::fit;
 
 namespace {
 
-// Repeated-epoch runs from a known data-constrained law, as CSV: N, D, unique, epochs, loss.
-std::string repeated_runs_csv() {
+// Repeated-epoch runs from a known data-constrained law, as CSV: N, D, unique, epochs, loss. Its
+// single-epoch runs have only two D values; `with_base` adds single-epoch runs at 20, 60 and 180
+// tokens per parameter, enough for the two-stage procedure's base law.
+std::string repeated_runs_csv(bool with_base = false) {
   auto law = make_law("data-constrained");
   auto t = law->to_internal({1.69, 406.4, 410.7, 0.34, 0.28, 15.4, 5.3});
   NormalStream rng(4);
@@ -34,6 +36,13 @@ std::string repeated_runs_csv() {
         const double d = u * epochs;
         const double l = std::exp(law->log_predict(t.data(), log_point({n, d, 0, 0, 1, 0, u}), nullptr) + 0.003 * rng.next());
         s << n << "," << d << "," << u << "," << epochs << "," << l << "\n";
+      }
+  if (with_base)
+    for (double n : {1e7, 4e7, 1.5e8, 6e8})
+      for (double ratio : {20.0, 60.0, 180.0}) {
+        const double d = n * ratio;
+        const double l = std::exp(law->log_predict(t.data(), log_point({n, d, 0, 0, 1, 0, d}), nullptr) + 0.003 * rng.next());
+        s << n << "," << d << "," << d << ",1," << l << "\n";
       }
   return s.str();
 }
@@ -175,4 +184,75 @@ TEST(LawsCli, CompareIncludesTheNewLawsWhereTheVariablesAllow) {
   EXPECT_LT(j["comparison"][0]["holdout"]["mean_abs_rel_error"].get<double>(), 0.01);  // inference: the true law
   EXPECT_NEAR(j["comparison"][0]["params"]["gamma"].get<double>(), 0.6, 1e-3);
   EXPECT_NE(r.out.find("holdout |rel err|"), std::string::npos);
+}
+
+TEST(LawsCli, DataConstrainedProcedureDefaultsToTwoStageWithBothKindsOfRunAndJointOverrides) {
+  TempDir dir;
+  const std::string csv = repeated_runs_csv(true);  // 20 single-epoch runs (epochs 1) and 32 multi-epoch ones
+  auto data = dir.file("runs.csv", csv);
+  auto out = dir / "two.json";
+  auto r = scalinglab_cli("fit --law data-constrained " + data + " --bootstrap 8 --threads 2 --json " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("procedure two-stage (default: the table holds 20 single-epoch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stage 1  chinchilla base law on the 20 single-epoch runs"), std::string::npos) << r.out;
+  auto j = read_json(out);
+  EXPECT_EQ(j["procedure"]["name"], "two-stage");
+  EXPECT_EQ(j["procedure"]["chosen_by_default"], true);
+  EXPECT_EQ(j["procedure"]["single_epoch_runs"], 20);
+  EXPECT_EQ(j["procedure"]["multi_epoch_runs"], 32);
+  EXPECT_EQ(j["procedure"]["stage1"]["runs"], 20);
+  EXPECT_EQ(j["procedure"]["stage2"]["runs"], 52);
+  EXPECT_TRUE(j["procedure"]["stage1"]["params"]["alpha"]["ci95"].is_array());
+  EXPECT_TRUE(j["procedure"]["stage2"]["params"]["R_D_star"]["ci95_base_fixed"].is_array());
+  EXPECT_TRUE(j["procedure"]["stage1"]["quality"]["rmse_log"].is_number());
+  // Still the plain law's fit document: predict reads it.
+  EXPECT_FALSE(j["law_options"].contains("fixed"));
+  EXPECT_EQ(j["internal"].size(), 7u);
+  EXPECT_EQ(j["bootstrap"]["internal_samples"][0].size(), 7u);
+  r = scalinglab_cli("predict --law " + out + " --n 1e8 --d 6e10 --u 3e9 --json");
+  EXPECT_EQ(r.code, 0) << r.out;
+
+  r = scalinglab_cli("fit --law data-constrained " + data + " --procedure joint --bootstrap 0 --threads 2 --json " + out +
+                     " -q");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = read_json(out);
+  EXPECT_EQ(j["procedure"]["name"], "joint");
+  EXPECT_EQ(j["procedure"]["chosen_by_default"], false);
+  EXPECT_FALSE(j["procedure"].contains("stage1"));
+
+  // Single-epoch runs at only two D values cannot give the base law: joint by default, and why.
+  auto two_d = dir.file("two_d.csv", repeated_runs_csv());
+  r = scalinglab_cli("fit --law data-constrained " + two_d + " --bootstrap 0 --threads 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("procedure joint (default: the table holds 8 single-epoch (D <= U) and 32 multi-epoch runs "
+                       "(the single-epoch runs have 4 distinct N and 2 distinct D values"),
+            std::string::npos)
+      << r.out;
+
+  // Only multi-epoch runs: joint by default; two-stage asked for is a one-line error naming the flag.
+  std::istringstream in(csv);
+  std::string line, multi;
+  while (std::getline(in, line))
+    if (line.find(",1,") == std::string::npos) multi += line + "\n";  // drop the epochs = 1 rows
+  auto multi_csv = dir.file("multi.csv", multi);
+  r = scalinglab_cli("fit --law data-constrained " + multi_csv + " --bootstrap 0 --threads 2 --json " + out + " -q");
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = read_json(out);
+  EXPECT_EQ(j["procedure"]["name"], "joint");
+  EXPECT_EQ(j["procedure"]["single_epoch_runs"], 0);
+  r = scalinglab_cli("fit --law data-constrained " + multi_csv + " --procedure two-stage --bootstrap 0");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("error: --procedure: two-stage needs more single-epoch runs"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+
+  r = scalinglab_cli("fit --law chinchilla " + data + " --procedure joint");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--procedure applies to the data-constrained law only"), std::string::npos) << r.out;
+  // --compare fits the data-constrained law by the same procedure.
+  r = scalinglab_cli("fit " + data + " --compare chinchilla,data-constrained --bootstrap 0 --threads 2 --json " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  j = read_json(out);
+  ASSERT_EQ(j["comparison"].size(), 2u);
+  EXPECT_EQ(j["comparison"][1]["procedure"]["name"], "two-stage");
+  EXPECT_FALSE(j["comparison"][0].contains("procedure"));
 }

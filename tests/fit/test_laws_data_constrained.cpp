@@ -3,13 +3,16 @@
 // and recovery of known parameters (including R_D*) from synthetic repeated-epoch runs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iostream>
 
 #include "scalinglab/fit/data_constrained.h"
 #include "scalinglab/fit/fitter.h"
 #include "scalinglab/fit/law.h"
 #include "scalinglab/fit/problem.h"
 #include "scalinglab/fit/synthetic.h"
+#include "scalinglab/fit/two_stage.h"
 
 using namespace scalinglab::fit;
 
@@ -224,5 +227,298 @@ TEST(DataConstrained, PredictionPointsMustCarryUniqueTokens) {
     FAIL() << "expected an error";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("lacks U"), std::string::npos) << e.what();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two-stage procedure of Muennighoff et al. 2023 (fit/two_stage.h).
+
+namespace {
+
+// The paper's fitted law (datablations README, "Parametric Fit"): ln A, ln B, ln E, α, β, R_D*,
+// R_N* = 6.255414, 7.3049974, 0.6254804, 0.3526596, 0.3526596, 15.387756, 5.309743. With α = β,
+// N_opt(U) = G²·U ≈ U/19.6.
+const std::vector<double> kPaper = kPublished;
+
+struct RepeatedDesign {
+  bool single = true, multi = true;
+  double sigma = 0.003;          // log-normal loss noise: 0.3%, ~0.008 nats at L ≈ 2.5
+  double overfit = 0;            // extra log-loss per ln(epochs) on multi-epoch runs (a misspecified law)
+  uint64_t seed = 21;
+  int single_sizes = 8;          // N values of the single-epoch runs, log-spaced over 1e7..3e9
+};
+
+// Single-epoch runs (U = D) over N in 1e7..3e9 at 20 to 640 tokens per parameter (N <= N_opt(D),
+// where the law is exactly Chinchilla's); multi-epoch runs over N in 3e7..1e9, U in 1e8..1e10 and
+// 2 to 60 epochs, half of them with N > N_opt(U) so that R_N* is tested.
+Dataset paper_runs(const RepeatedDesign& design) {
+  auto law = make_law("data-constrained");
+  auto t = law->to_internal(kPaper);
+  NormalStream rng(design.seed);
+  Dataset ds;
+  ds.source = "synthetic-paper";
+  ds.has_n = ds.has_d = ds.has_c = ds.has_u = true;
+  long line = 2;
+  auto add = [&](double n, double d, double u) {
+    double log_l = law->log_predict(t.data(), log_point({n, d, 6 * n * d, 0, 1, 0, u}), nullptr);
+    log_l += design.overfit * std::log(d / u) + design.sigma * rng.next();
+    ds.runs.push_back({n, d, 6 * n * d, 0, std::exp(log_l), line++, u});
+  };
+  if (design.single)
+    for (int i = 0; i < design.single_sizes; ++i) {
+      const double n = 1e7 * std::pow(300.0, i / (design.single_sizes - 1.0));
+      for (double ratio : {20.0, 40.0, 80.0, 160.0, 320.0, 640.0}) add(n, n * ratio, n * ratio);
+    }
+  if (design.multi)
+    for (double n : {3e7, 1e8, 3e8, 1e9})
+      for (double u : {1e8, 1e9, 1e10})
+        for (double epochs : {2.0, 4.0, 8.0, 16.0, 30.0, 45.0, 60.0}) add(n, u * epochs, u);
+  return ds;
+}
+
+size_t index_of(const FitReport& r, const std::string& name) {
+  auto it = std::find(r.param_names.begin(), r.param_names.end(), name);
+  EXPECT_NE(it, r.param_names.end()) << name;
+  return static_cast<size_t>(it - r.param_names.begin());
+}
+
+}  // namespace
+
+TEST(DataConstrainedTwoStage, DesignHasRunsOnBothSidesOfNOptAndTheDefaultIsTwoStage) {
+  auto law = make_law("data-constrained");
+  auto t = law->to_internal(kPaper);
+  Dataset ds = paper_runs({});
+  int single = 0, above = 0, single_above = 0;
+  for (const auto& r : ds.runs) {
+    const bool over = std::log(r.n) > DataConstrained::log_n_opt(t.data(), std::log(r.u));
+    single += is_single_epoch(r);
+    above += over;
+    single_above += over && is_single_epoch(r);
+  }
+  EXPECT_EQ(single, 48);
+  EXPECT_EQ(single_above, 0);  // stage 1's Chinchilla base is the true law on these runs
+  EXPECT_GE(above, 30);
+  FitOptions o;
+  o.bootstrap = 0;
+  auto f = fit_data_constrained(ds, o);
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kTwoStage);
+  EXPECT_TRUE(f.chosen_by_default);
+  EXPECT_EQ(f.single_epoch_runs, 48);
+  EXPECT_EQ(f.multi_epoch_runs, 84);
+  // Counted at the fitted law's N_opt(U), which moves with the fitted base: near the true count.
+  EXPECT_NEAR(f.runs_above_n_opt, above, 10);
+  EXPECT_TRUE(f.r_n_star_determined);
+}
+
+TEST(DataConstrainedTwoStage, RecoversThePapersRDStarAndRNStarWithPropagatedIntervals) {
+  Dataset ds = paper_runs({});
+  FitOptions o;
+  o.bootstrap = 200;
+  o.seed = 3;
+  auto f = fit_data_constrained(ds, o);
+  ASSERT_EQ(f.procedure, DataConstrainedProcedure::kTwoStage);
+  const FitReport& r = f.report;
+  // A normal fit of the plain 7-parameter law: what predict and plan read.
+  EXPECT_EQ(r.law, "data-constrained");
+  EXPECT_TRUE(r.law_options.fixed.empty());
+  ASSERT_EQ(r.internal_names.size(), 7u);
+  ASSERT_EQ(r.params.size(), 7u);
+  EXPECT_EQ(r.bootstrap_done, 200);
+  for (const auto& th : r.bootstrap_theta) ASSERT_EQ(th.size(), 7u);
+  EXPECT_EQ(r.quality.parameters, 7);
+  EXPECT_EQ(r.points, 132);
+  ASSERT_TRUE(f.stage1 && f.stage2);
+  EXPECT_EQ(f.stage1->runs, 48);
+  EXPECT_EQ(f.stage2->runs, 132);
+  EXPECT_EQ(f.stage2->free, (std::vector<std::string>{"R_D_star", "R_N_star"}));
+  EXPECT_LT(f.stage1->quality.rmse_log, 2 * 0.005);  // the base fits its runs to the noise level
+
+  const auto names = kPublished.size();
+  ASSERT_EQ(names, 7u);
+  const std::vector<std::string> pnames = {"E", "A", "B", "alpha", "beta", "R_D_star", "R_N_star"};
+  for (size_t i = 0; i < 7; ++i) {
+    const auto& e = r.params[index_of(r, pnames[i])];
+    ASSERT_TRUE(e.has_interval()) << pnames[i];
+    EXPECT_LE(e.lo, kPaper[i]) << pnames[i] << " " << e.value << " [" << e.lo << ", " << e.hi << "]";
+    EXPECT_GE(e.hi, kPaper[i]) << pnames[i] << " " << e.value << " [" << e.lo << ", " << e.hi << "]";
+  }
+  // Tolerance from the spread. On this design at σ = 0.003, noise seeds 21–24 gave two-stage
+  // R_D* 14.95, 15.42, 14.78, 15.75 (errors ≤ 4%; propagated 95% half-widths 4–7%) and R_N* 7.18,
+  // 6.16, 6.23, 5.08 (errors ≤ 35%, half-widths 20–35%: R_N* rests on the base's N_opt(U)); every
+  // interval held the truth. The bounds are about twice the typical half-width: 8% and 50%.
+  const auto& rd = r.params[index_of(r, "R_D_star")];
+  const auto& rn = r.params[index_of(r, "R_N_star")];
+  EXPECT_NEAR(rd.value / 15.387756, 1.0, 0.08) << rd.value;
+  EXPECT_NEAR(rn.value / 5.309743, 1.0, 0.50) << rn.value;
+  // Propagation: stage 1's uncertainty widens stage 2's intervals beyond the base-held ones,
+  // markedly for R_N* (base-held it is 6.8–7.6 here and misses the truth).
+  ASSERT_EQ(f.stage2->base_fixed.size(), 2u);
+  EXPECT_GT(rd.hi - rd.lo, f.stage2->base_fixed[0].hi - f.stage2->base_fixed[0].lo);
+  EXPECT_GT(rn.hi - rn.lo, 2 * (f.stage2->base_fixed[1].hi - f.stage2->base_fixed[1].lo));
+  // Stage 1's estimates are the final report's base parameters.
+  ASSERT_EQ(f.stage1->free.size(), 5u);
+  EXPECT_EQ(f.stage1->estimates[3].value, r.params[index_of(r, "alpha")].value);
+}
+
+TEST(DataConstrainedTwoStage, DefaultIsTwoStageOnlyWhenBothKindsOfRunExistAndJointOverrides) {
+  FitOptions o;
+  o.bootstrap = 0;
+  const Dataset both = paper_runs({});
+  RepeatedDesign only_multi, only_single;
+  only_multi.single = false;
+  only_single.multi = false;
+  auto f = fit_data_constrained(both, o);
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kTwoStage);
+  f = fit_data_constrained(paper_runs(only_multi), o);
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kJoint);
+  EXPECT_TRUE(f.chosen_by_default);
+  EXPECT_NE(f.reason.find("no single-epoch run"), std::string::npos) << f.reason;
+  EXPECT_FALSE(f.stage1.has_value());
+  f = fit_data_constrained(paper_runs(only_single), o);
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kJoint);
+  EXPECT_NE(f.reason.find("no run repeats data"), std::string::npos) << f.reason;
+
+  // Asked for: joint overrides the default, and is fit::fit of the plain law, bit for bit.
+  f = fit_data_constrained(both, o, {DataConstrainedProcedure::kJoint, {}});
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kJoint);
+  EXPECT_FALSE(f.chosen_by_default);
+  FitReport joint = fit(*make_law("data-constrained"), both, o);
+  EXPECT_EQ(f.report.theta, joint.theta);
+
+  // Two-stage asked for without enough single-epoch runs for the base law: an error naming the field.
+  Dataset few = paper_runs(only_multi);
+  for (int i = 0; i < 3; ++i) few.runs.push_back(both.runs[static_cast<size_t>(i)]);
+  try {
+    fit_data_constrained(few, o, {DataConstrainedProcedure::kTwoStage, {}});
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("procedure: two-stage needs more single-epoch runs", 0), 0u) << e.what();
+  }
+  // With three single-epoch runs the default falls back to joint and says why.
+  f = fit_data_constrained(few, o);
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kJoint);
+  EXPECT_NE(f.reason.find("too few single-epoch runs"), std::string::npos) << f.reason;
+  // So it does with many single-epoch runs at only two token counts (E and B/D^β trade freely);
+  // asked for, two-stage runs and warns.
+  Dataset two_d = paper_runs(only_multi);
+  for (const auto& r : both.runs)
+    if (is_single_epoch(r) && (std::fabs(r.d / r.n - 20) < 1e-6 || std::fabs(r.d / r.n - 640) < 1e-6)) {
+      scalinglab::fit::Run s = r;
+      s.d = s.u = r.d / r.n < 100 ? 1e10 : 1e11;  // two D values, many N
+      two_d.runs.push_back(s);
+    }
+  f = fit_data_constrained(two_d, o);
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kJoint);
+  EXPECT_NE(f.reason.find("8 distinct N and 2 distinct D values"), std::string::npos) << f.reason;
+  f = fit_data_constrained(two_d, o, {DataConstrainedProcedure::kTwoStage, {}});
+  EXPECT_EQ(f.procedure, DataConstrainedProcedure::kTwoStage);
+  bool warned = false;
+  for (const auto& w : f.report.warnings) warned |= w.find("the base law is not determined by them") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST(DataConstrainedTwoStage, IsTheBaseFromSingleEpochRunsThenTheDecayWhereJointTradesTheBase) {
+  // Noise-free runs whose multi-epoch ones lose a little more than the law says (0.01 log-loss
+  // per e-fold of epochs, as overfitting would): the joint fit bends the base law to absorb it,
+  // the two-stage procedure keeps the base of the single-epoch runs, which here is the true base.
+  // (With noise, the base from single-epoch runs alone is the less precise one: the price of not
+  // letting multi-epoch runs move it.)
+  RepeatedDesign d;
+  d.overfit = 0.01;
+  d.sigma = 0;
+  const Dataset ds = paper_runs(d);
+  FitOptions o;
+  o.bootstrap = 0;
+  auto two = fit_data_constrained(ds, o);
+  ASSERT_EQ(two.procedure, DataConstrainedProcedure::kTwoStage);
+  auto joint = fit_data_constrained(ds, o, {DataConstrainedProcedure::kJoint, {}});
+
+  // Stage 1 is an independent Chinchilla fit of the single-epoch runs alone.
+  Dataset single = ds;
+  single.runs.clear();
+  for (const auto& r : ds.runs)
+    if (is_single_epoch(r)) single.runs.push_back(r);
+  FitReport base = fit(*make_law("chinchilla"), single, o);
+  for (const char* name : {"E", "A", "B", "alpha", "beta"})
+    EXPECT_NEAR(two.report.params[index_of(two.report, name)].value, base.params[index_of(base, name)].value,
+                1e-9 * std::fabs(base.params[index_of(base, name)].value))
+        << name;
+  // Stage 2 is a fit of R_D*, R_N* with that base held (the --fix route of the issue, done by hand).
+  auto held = make_law("data-constrained", {false, {{"E", base.params[0].value}, {"A", base.params[1].value},
+                                                    {"B", base.params[2].value}, {"alpha", base.params[3].value},
+                                                    {"beta", base.params[4].value}}});
+  FitReport by_hand = fit(*held, ds, o);
+  EXPECT_NEAR(two.report.params[5].value, by_hand.params[5].value, 1e-4 * by_hand.params[5].value);
+  EXPECT_NEAR(two.report.params[6].value, by_hand.params[6].value, 1e-4 * by_hand.params[6].value);
+
+  // The joint fit bends the base towards the overfitting multi-epoch runs: its β moves further
+  // from the truth than the single-epoch base's, and its R_D* differs from two-stage's.
+  const double beta_true = kPaper[4];
+  const double beta_joint = joint.report.params[4].value, beta_two = two.report.params[4].value;
+  EXPECT_NEAR(beta_two, beta_true, 1e-3);
+  EXPECT_GT(std::fabs(beta_joint - beta_true), 0.005)
+      << "beta joint " << beta_joint << " two-stage " << beta_two;
+  const double rd_joint = joint.report.params[5].value, rd_two = two.report.params[5].value;
+  EXPECT_GT(std::fabs(rd_joint / rd_two - 1), 0.1) << "R_D* joint " << rd_joint << " two-stage " << rd_two;
+  // The two-stage base predicts the single-epoch runs at least as well as the joint one.
+  EXPECT_LE(two.stage1->quality.rmse_log, 1.0001 * base.quality.rmse_log);
+}
+
+TEST(DataConstrainedTwoStage, NoRunAboveNOptLeavesRNStarUndeterminedAndSaysSo) {
+  // Small models only: every run has N <= N_opt(U), so R_N* has no effect on any prediction.
+  auto law = make_law("data-constrained");
+  auto t = law->to_internal(kPaper);
+  NormalStream rng(5);
+  Dataset ds;
+  ds.source = "small-models";
+  ds.has_n = ds.has_d = ds.has_c = ds.has_u = true;
+  long line = 2;
+  auto add = [&](double n, double d, double u) {
+    const double l = std::exp(law->log_predict(t.data(), log_point({n, d, 0, 0, 1, 0, u}), nullptr) + 0.003 * rng.next());
+    ds.runs.push_back({n, d, 6 * n * d, 0, l, line++, u});
+  };
+  for (double n : {3e6, 1e7, 2e7})
+    for (double u : {1e9, 3e9, 1e10}) {
+      add(n, u / 2, u / 2);  // single-epoch runs at two sizes
+      add(n, u, u);
+      for (double epochs : {2.0, 5.0, 15.0, 40.0}) add(n, u * epochs, u);
+    }
+  for (const auto& r : ds.runs) ASSERT_LT(std::log(r.n), DataConstrained::log_n_opt(t.data(), std::log(r.u)));
+  FitOptions o;
+  o.bootstrap = 8;
+  auto f = fit_data_constrained(ds, o);
+  ASSERT_EQ(f.procedure, DataConstrainedProcedure::kTwoStage);
+  EXPECT_EQ(f.runs_above_n_opt, 0);
+  EXPECT_FALSE(f.r_n_star_determined);
+  bool warned = false;
+  for (const auto& w : f.report.warnings) warned |= w.find("ln_R_N_star has no effect") != std::string::npos;
+  EXPECT_TRUE(warned);
+  auto j = to_json(f);
+  EXPECT_EQ(j["procedure"]["R_N_star_determined"], false);
+  EXPECT_EQ(j["procedure"]["runs_above_n_opt"], 0);
+  EXPECT_EQ(j["procedure"]["name"], "two-stage");
+}
+
+// The measurement behind the recovery test's tolerances (not run by default):
+//   build/tests/test_fit --gtest_also_run_disabled_tests --gtest_filter='*SpreadOverNoiseSeeds'
+TEST(DataConstrainedTwoStage, DISABLED_SpreadOverNoiseSeeds) {
+  for (uint64_t seed : {21u, 22u, 23u, 24u}) {
+    RepeatedDesign d;
+    d.seed = seed;
+    FitOptions o;
+    o.bootstrap = 200;
+    o.seed = 3;
+    for (auto p : {DataConstrainedProcedure::kTwoStage, DataConstrainedProcedure::kJoint}) {
+      auto f = fit_data_constrained(paper_runs(d), o, {p, {}});
+      std::cout << "noise seed " << seed << " " << procedure_name(f.procedure);
+      for (size_t i = 0; i < 7; ++i)
+        std::cout << " " << f.report.param_names[i] << " " << f.report.params[i].value << " [" << f.report.params[i].lo
+                  << ", " << f.report.params[i].hi << "]";
+      if (f.stage2)
+        for (size_t i = 0; i < 2; ++i)
+          std::cout << " | " << f.stage2->free[i] << " base held [" << f.stage2->base_fixed[i].lo << ", "
+                    << f.stage2->base_fixed[i].hi << "]";
+      std::cout << "\n";
+    }
   }
 }

@@ -10,7 +10,7 @@
 // U_D are the unique tokens, D the tokens seen; N_opt(U) is the compute-optimal parameter count of
 // the law's own Chinchilla part for U tokens (Hoffmann et al. 2022 eq. 4 solved for N given D), so
 // U_N depends on the fitted A, B, α, β. We keep that dependence (the paper fits the base law first
-// and freezes it; we fit all seven parameters jointly) and differentiate through it: the min() is
+// and freezes it — fit/two_stage.h does the same, or fits all seven jointly) and differentiate through it: the min() is
 // C¹ because ∂ln N'/∂ln U_N vanishes at R_N = 0. With U_D = D and N ≤ N_opt(D) the law is exactly
 // Chinchilla's; runs with N > N_opt(U_D) see their extra parameters decay even at one epoch, as in
 // the paper. For α ≤ 0 or β ≤ 0 (G undefined) U_N = N.
