@@ -93,6 +93,7 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
     EXPECT_NEAR(l["rel_error"].get<double>(), (l["predicted_loss"].get<double>() - actual) / actual, 1e-12);
   const auto& bt = h["backtest"];
   ASSERT_TRUE(bt.is_object()) << h.dump(2);
+  EXPECT_EQ(bt["grouping"], "budget");  // each run's design budget, found by its key in the sweep's plan
   EXPECT_EQ(bt["budgets"], 3);
   ASSERT_EQ(bt["rollouts"].size(), 1u);
   EXPECT_EQ(bt["rollouts"][0]["train_budgets"], 2);
