@@ -154,6 +154,8 @@ void run_sweep_demo(const DemoArgs& a) {
       for (const auto& x : v.by_law)
         std::cout << "  " << x.law << " alone: " << fmt(x.predicted.value, 4) << " " << ci_text(x.pi95.lo, x.pi95.hi)
                   << ", error " << fmt(100 * x.rel_error, 3) << "%\n";
+    std::cout << "  headline " << v.headline << ": " << v.headline_reason << "\n";
+    if (v.backtest) std::cout << backtest_text(*v.backtest, "  ");
   }
   for (const auto& w : s["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
   std::cout << "\nwrote " << r.summary_path << " and " << r.report_path << " in " << fmt(r.wall_s, 3)

@@ -179,7 +179,7 @@ void register_sweep(CLI::App& app) {
   val->add_flag_function(
       "--chinchilla-only",
       [v](int64_t) { v->options.headline = sweep::ValidationOptions::Headline::kChinchilla; },
-      "headline prediction from Hoffmann et al.'s law alone, not the mean of it and Kaplan's L(N, D)");
+      "headline prediction from Hoffmann et al.'s law alone, not the law the rollout backtest on the sweep's runs chose");
   val->add_option("--cache", v->options.cache_dir, "tokenized corpora");
   val->callback([v] {
     if (v->options.out_dir.empty())
@@ -197,6 +197,8 @@ void register_sweep(CLI::App& app) {
               << "): predicted " << fmt(r.predicted.value, 4) << " (95% for one run [" << fmt(r.pi95.lo, 4) << ", "
               << fmt(r.pi95.hi, 4) << "]; " << r.headline << "), actual " << fmt(r.actual, 4) << ", error " << fmt(100 * r.rel_error, 3)
               << "% -> " << v->options.out_dir << "/validation.json\n";
+    std::cout << "  headline " << r.headline << ": " << r.headline_reason << "\n";
+    if (r.backtest) std::cout << backtest_text(*r.backtest, "  ");
     if (r.status != "done") exit_code_ref() = r.status == "interrupted" ? 130 : 3;
   });
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "scalinglab/fit/estimate.h"
+#include "scalinglab/sweep/rollout_backtest.h"
 
 namespace scalinglab::cli {
 
@@ -50,6 +51,20 @@ class IdentNotes {
 
 inline std::string pad(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+// The rollout backtest behind a headline, one line per candidate, the chosen one marked.
+inline std::string backtest_text(const sweep::Backtest& b, const std::string& indent) {
+  std::string o = indent + "backtest (" + std::to_string(b.rollouts.size()) + " rollout" + (b.rollouts.size() == 1 ? "" : "s") +
+                  " on " + std::to_string(b.budgets) + " budgets" + (b.note.empty() ? "" : "; " + b.note) + "):\n";
+  for (const auto& l : b.by_law) {
+    o += indent + "  " + (l.law == b.chosen ? "* " : "  ") + pad(l.law, 34);
+    o += l.failure.empty() ? "mean |error| " + fmt(100 * l.mean_abs_rel_error, 3) + "%, mean error " +
+                                 fmt(100 * l.mean_rel_error, 3) + "%"
+                           : "no score: " + l.failure;
+    o += "\n";
+  }
+  return o;
 }
 
 }  // namespace scalinglab::cli

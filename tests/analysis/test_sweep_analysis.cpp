@@ -114,6 +114,24 @@ TEST(SweepAnalysis, ApproachesRecoverTheLawAndTheSummaryHasEveryField) {
   EXPECT_EQ(s["heldout"]["actual_loss"], 2.52);
   EXPECT_NEAR(s["heldout"]["rel_error"].get<double>(), v.rel_error, 1e-15);
   EXPECT_EQ(s["frontier"].size(), 3u);  // 10x, 100x, 1000x the largest run
+  EXPECT_TRUE(s["heldout"]["backtest"].is_null());  // recorded without one (an earlier version)
+
+  // With the rollout backtest on record, summary.json carries it as recorded.
+  scalinglab::sweep::Backtest b;
+  b.grouping = "budget";
+  b.budgets = 3;
+  b.rollouts = {{1e19, 2, 14, 7}};
+  b.by_law = {{"chinchilla", 0.004, 0.001, {0.004}, ""}, {"kaplan-nd", 0.03, -0.03, {0.03}, ""}};
+  b.chosen = "chinchilla";
+  v.backtest = b;
+  v.headline = "chinchilla";
+  v.headline_reason = "lowest rollout-backtest error";
+  store::RunStore::open(path).put_artifact(sweep_id, scalinglab::sweep::kValidationArtifact, scalinglab::sweep::to_json(v));
+  s = scalinglab::analysis::summary_json(scalinglab::analysis::analyze_store(path, o));
+  EXPECT_EQ(s["heldout"]["backtest"], scalinglab::sweep::to_json(b));
+  EXPECT_EQ(s["heldout"]["backtest"]["chosen"], "chinchilla");
+  EXPECT_EQ(s["heldout"]["backtest"]["by_law"][1]["mean_abs_rel_error"], 0.03);
+  EXPECT_EQ(s["heldout"]["headline_reason"], "lowest rollout-backtest error");
 }
 
 TEST(SweepAnalysis, TooFewRunsIsAWarningNotAnError) {

@@ -136,6 +136,22 @@ TEST(HtmlReport, ApproachOneAndTheApproachTableAppearWhenGiven) {
   EXPECT_FALSE(has(html, "approach 1 ∝ C^"));
 }
 
+TEST(HtmlReport, BacktestSectionHasARowPerCandidateWithTheChoiceMarked) {
+  ReportData d;
+  d.backtest_rule = "fit the lower budgets, predict the top one";
+  d.backtest = {{"chinchilla", 0.031, 0.03, false, ""},
+                {"kaplan-nd", 0.0123, -0.011, true, ""},
+                {"mean of chinchilla and kaplan-nd", NAN, NAN, false, "rollout 1: a law of the combination failed"}};
+  std::string html = render_html(d);
+  ASSERT_TRUE(has(html, "id=\"sec-backtest\"")) << html;
+  EXPECT_TRUE(has(html, "fit the lower budgets, predict the top one"));
+  EXPECT_TRUE(has(html, "<td>kaplan-nd</td><td>1.23%</td><td>-1.1%</td><td><strong>chosen</strong></td>")) << html;
+  EXPECT_TRUE(has(html, "<td>chinchilla</td><td>3.1%</td><td>3%</td><td></td>")) << html;
+  EXPECT_TRUE(has(html, "no score: rollout 1: a law of the combination failed"));
+  EXPECT_EQ(count(html, "<strong>chosen</strong>"), 1u);
+  EXPECT_FALSE(has(render_html(ReportData{}), "sec-backtest"));
+}
+
 TEST(HtmlReport, MissingSectionsAreOmitted) {
   std::string empty = render_html(ReportData{});
   EXPECT_EQ(count(empty, "<svg"), 0u);

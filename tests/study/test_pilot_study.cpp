@@ -83,18 +83,30 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
   EXPECT_GT(h["ci95"][1].get<double>(), predicted);
   EXPECT_EQ(h["inside_ci95"].get<bool>(), actual >= h["ci95"][0].get<double>() && actual <= h["ci95"][1].get<double>());
   EXPECT_GT(s["wall_s"].get<double>(), 0);
-  // Each law's own prediction of the same run is kept; the headline is their mean.
+  // Each law's own prediction of the same run is kept; the headline is the candidate the rollout
+  // backtest chose (three budgets: one rollout, budgets 1-2 fitted, budget 3 predicted), and it is
+  // that candidate's prediction.
   ASSERT_EQ(h["by_law"].size(), 2u);
   EXPECT_EQ(h["by_law"][0]["law"], "chinchilla");
   EXPECT_EQ(h["by_law"][1]["law"], "kaplan-nd");
-  EXPECT_EQ(h["headline"], "mean of chinchilla and kaplan-nd");
-  EXPECT_NEAR(predicted, (h["by_law"][0]["predicted_loss"].get<double>() + h["by_law"][1]["predicted_loss"].get<double>()) / 2,
-              1e-12);
-  for (const auto& l : h["by_law"]) {
+  for (const auto& l : h["by_law"])
     EXPECT_NEAR(l["rel_error"].get<double>(), (l["predicted_loss"].get<double>() - actual) / actual, 1e-12);
-    EXPECT_LE(h["ci95"][0].get<double>(), l["ci95"][0].get<double>());  // the union holds both
-    EXPECT_GE(h["ci95"][1].get<double>(), l["ci95"][1].get<double>());
-  }
+  const auto& bt = h["backtest"];
+  ASSERT_TRUE(bt.is_object()) << h.dump(2);
+  EXPECT_EQ(bt["grouping"], "budget");  // each run's design budget, found by its key in the sweep's plan
+  EXPECT_EQ(bt["budgets"], 3);
+  ASSERT_EQ(bt["rollouts"].size(), 1u);
+  EXPECT_EQ(bt["rollouts"][0]["train_budgets"], 2);
+  ASSERT_EQ(bt["by_law"].size(), 3u);
+  double best = INFINITY;
+  std::string argmin;
+  for (const auto& l : bt["by_law"])
+    if (l["mean_abs_rel_error"].is_number() && l["mean_abs_rel_error"].get<double>() < best)
+      best = l["mean_abs_rel_error"], argmin = l["law"];
+  EXPECT_EQ(bt["chosen"], argmin);
+  EXPECT_EQ(h["headline"], argmin);
+  const double p0 = h["by_law"][0]["predicted_loss"], p1 = h["by_law"][1]["predicted_loss"];
+  EXPECT_NEAR(predicted, argmin == "chinchilla" ? p0 : argmin == "kaplan-nd" ? p1 : (p0 + p1) / 2, 1e-12);
   // The held-out run trained where the store says, and the store holds its prediction.
   {
     auto st = store::RunStore::open((out / "store.db").string(), {store::OpenMode::kReadOnly});
@@ -104,7 +116,7 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
     EXPECT_TRUE(fs::exists(fs::path((*v)["run_dir"].get<std::string>()) / "result.json"));
   }
   const std::string html = scalinglab::io::read_file((out / "report.html").string());
-  for (const char* needle : {"id=\"plot-loss-tokens\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 3", "kaplan-nd alone"})
+  for (const char* needle : {"id=\"plot-loss-tokens\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 3", "kaplan-nd alone", "id=\"sec-backtest\""})
     EXPECT_NE(html.find(needle), std::string::npos) << needle;
 
   // Again: everything is done, so nothing trains and the numbers are those already recorded.

@@ -175,12 +175,11 @@ TEST(SweepPlan, ShortRunsGetSmallerBatchesUntilTheyHaveMinSteps) {
   EXPECT_EQ(back.design.center_tokens_per_param, 40);
 }
 
-TEST(SelfValidation, HeadlineIsTheMeanOfTheLawsWithTheUnionOfTheirIntervals) {
-  using scalinglab::sweep::ValidationOptions;
+TEST(SelfValidation, ACombinedHeadlineIsTheMeanOfTheLawsWithTheUnionOfTheirIntervals) {
   scalinglab::sweep::ValidationResult v;
   v.by_law = {{"chinchilla", {1.30, NAN, NAN, 1.25, 1.36}, {1.20, 1.45}, NAN},
               {"kaplan-nd", {1.20, NAN, NAN, 1.17, 1.22}, {1.10, 1.30}, NAN}};
-  scalinglab::sweep::combine_predictions(v, ValidationOptions::Headline::kCombined);
+  ASSERT_TRUE(scalinglab::sweep::form_headline(v, "mean of chinchilla and kaplan-nd"));
   EXPECT_DOUBLE_EQ(v.predicted.value, 1.25);
   EXPECT_EQ(v.predicted.lo, 1.17);
   EXPECT_EQ(v.predicted.hi, 1.36);
@@ -188,19 +187,22 @@ TEST(SelfValidation, HeadlineIsTheMeanOfTheLawsWithTheUnionOfTheirIntervals) {
   EXPECT_EQ(v.pi95.hi, 1.45);
   EXPECT_EQ(v.headline, "mean of chinchilla and kaplan-nd");
   v.actual = 1.24;
-  scalinglab::sweep::combine_predictions(v, ValidationOptions::Headline::kCombined);
+  scalinglab::sweep::form_headline(v, v.headline);
   EXPECT_DOUBLE_EQ(v.rel_error, (1.25 - 1.24) / 1.24);
   EXPECT_TRUE(v.inside_pi95);
-  scalinglab::sweep::combine_predictions(v, ValidationOptions::Headline::kChinchilla);
-  EXPECT_EQ(v.predicted.value, 1.30);
-  EXPECT_EQ(v.pi95.lo, 1.20);
-  EXPECT_EQ(v.headline, "chinchilla");
-  EXPECT_DOUBLE_EQ(v.rel_error, (1.30 - 1.24) / 1.24);
+  ASSERT_TRUE(scalinglab::sweep::form_headline(v, "kaplan-nd"));
+  EXPECT_EQ(v.predicted.value, 1.20);
+  EXPECT_EQ(v.pi95.lo, 1.10);
+  EXPECT_EQ(v.pi95.hi, 1.30);
+  EXPECT_DOUBLE_EQ(v.rel_error, (1.20 - 1.24) / 1.24);
+  // An unknown candidate changes nothing.
+  EXPECT_FALSE(scalinglab::sweep::form_headline(v, "broken"));
+  EXPECT_EQ(v.headline, "kaplan-nd");
   // Round trip through the stored artifact.
   auto back = scalinglab::sweep::validation_from_json(scalinglab::sweep::to_json(v));
   ASSERT_EQ(back.by_law.size(), 2u);
   EXPECT_EQ(back.by_law[1].law, "kaplan-nd");
   EXPECT_EQ(back.by_law[1].predicted.lo, 1.17);
   EXPECT_EQ(back.by_law[1].pi95.hi, 1.30);
-  EXPECT_EQ(back.headline, "chinchilla");
+  EXPECT_EQ(back.headline, "kaplan-nd");
 }

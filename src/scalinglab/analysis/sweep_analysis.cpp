@@ -252,6 +252,9 @@ nlohmann::json summary_json(const SweepAnalysis& a) {
                       {"ci95_law", {x.predicted.lo, x.predicted.hi}},
                       {"rel_error", x.rel_error}});
     j["heldout"]["by_law"] = laws;
+    // How the headline law was chosen: the rollout backtest on the sweep's own runs.
+    j["heldout"]["headline_reason"] = v.headline_reason;
+    j["heldout"]["backtest"] = v.backtest ? sweep::to_json(*v.backtest) : nlohmann::json(nullptr);
   } else {
     j["heldout"] = nullptr;
   }

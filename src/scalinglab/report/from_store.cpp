@@ -69,7 +69,17 @@ ReportData report_from_analysis(const analysis::SweepAnalysis& a) {
     if (v.by_law.size() > 1)
       for (const auto& x : v.by_law)
         data.held_out.push_back({v.key + " by " + x.law + " alone", v.compute, x.predicted.value, x.pi95.lo, x.pi95.hi, v.actual});
-  } else if (a.validation) {
+  }
+  if (a.validation && a.validation->backtest) {
+    const auto& b = *a.validation->backtest;
+    data.backtest_rule = "Chosen before the held-out run trained, from the sweep's runs alone (" +
+                         std::to_string(b.budgets) + " budgets, grouped by " + b.grouping + "): " + b.rule +
+                         (b.note.empty() ? "" : ". " + b.note) + ". Headline: " + a.validation->headline + " — " +
+                         a.validation->headline_reason + ".";
+    for (const auto& l : b.by_law)
+      data.backtest.push_back({l.law, l.mean_abs_rel_error, l.mean_rel_error, l.law == b.chosen, l.failure});
+  }
+  if (a.validation && a.validation->status != "done") {
     data.notes.push_back("held-out run " + a.validation->key + " predicted at " + format_number(a.validation->predicted.value) +
                          " is " + a.validation->status);
   }

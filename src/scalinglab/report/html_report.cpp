@@ -403,6 +403,20 @@ std::string approaches_section(const std::vector<ApproachRow>& rows, const std::
   return o + unidentified_list(verdicts) + "</section>\n";
 }
 
+std::string backtest_section(const std::vector<BacktestRow>& rows, const std::string& rule) {
+  std::string o = "<section id=\"sec-backtest\"><h2>Headline law: rollout backtest</h2>\n<p>" + html_escape(rule) +
+                  "</p>\n<table class=\"data\"><thead><tr><th>Candidate</th><th>Mean |error|</th><th>Mean error</th>"
+                  "<th>Backtest choice</th></tr></thead><tbody>";
+  for (const auto& r : rows) {
+    const bool scored = std::isfinite(r.mean_abs_rel_error);
+    o += "<tr><td>" + html_escape(r.law) + "</td><td>" +
+         html_escape(scored ? num(100 * r.mean_abs_rel_error, 3) + "%" : "no score: " + r.note) + "</td><td>" +
+         html_escape(std::isfinite(r.mean_rel_error) ? num(100 * r.mean_rel_error, 3) + "%" : "–") + "</td><td>" +
+         (r.chosen ? "<strong>chosen</strong>" : "") + "</td></tr>";
+  }
+  return o + "</tbody></table></section>\n";
+}
+
 std::string planner_section(const std::vector<PlannerRow>& rows) {
   std::string o = "<section id=\"sec-planner\"><h2>Planner</h2>\n<table class=\"data\"><thead><tr>"
                   "<th>Compute C (FLOPs)</th><th>N_opt [95%]</th><th>D_opt [95%]</th><th>D/N</th>"
@@ -522,6 +536,10 @@ std::string render_html(const ReportData& d) {
   if (!d.held_out.empty()) {
     std::string s = holdout_section(d.held_out);
     if (!s.empty()) body += s, sections.push_back({"sec-holdout", "Held-out runs"});
+  }
+  if (!d.backtest.empty()) {
+    body += backtest_section(d.backtest, d.backtest_rule);
+    sections.push_back({"sec-backtest", "Headline law"});
   }
   if (d.residuals) {
     std::string s = residuals_section(*d.residuals);

@@ -120,6 +120,15 @@ struct ApproachRow {
   std::string note;  // e.g. the law's formula or its goodness of fit
 };
 
+// One candidate of the rollout backtest that chose the held-out run's headline law (the sweep's
+// lower budgets fitted, its top budgets predicted; see sweep/rollout_backtest.h).
+struct BacktestRow {
+  std::string law;
+  double mean_abs_rel_error = NAN, mean_rel_error = NAN;
+  bool chosen = false;
+  std::string note;  // why the candidate has no score, when it has none
+};
+
 struct ReportData {
   std::string title = "Scaling-law report";
   std::string subtitle;  // e.g. the law's formula or the data source
@@ -127,6 +136,8 @@ struct ReportData {
   std::vector<IsoflopCurve> isoflop;
   std::optional<Frontier> frontier;
   std::vector<HeldOutRun> held_out;
+  std::vector<BacktestRow> backtest;
+  std::string backtest_rule;  // how the rows were scored and the headline chosen
   std::optional<Residuals> residuals;
   std::vector<ParamRow> params;
   std::vector<PlannerRow> planner;

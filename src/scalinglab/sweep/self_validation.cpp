@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/run/train_run.h"
 #include "scalinglab/store/run_store.h"
+#include "scalinglab/sweep/json_number.h"
 #include "scalinglab/sweep/sweep_spec.h"
 
 namespace scalinglab::sweep {
@@ -25,32 +27,104 @@ void read_pair(const nlohmann::json& j, const char* k, double& lo, double& hi) {
   }
 }
 
-double read_num(const nlohmann::json& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : NAN; }
+double read_num(const nlohmann::json& j, const char* k) { return number_or_nan(j, k); }
+
+std::vector<std::string> law_names_of(const ValidationResult& v) {
+  std::vector<std::string> names;
+  for (const auto& p : v.by_law) names.push_back(p.law);
+  return names;
+}
+
+std::string percent(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * x);
+  return buf;
+}
 
 }  // namespace
 
-void combine_predictions(ValidationResult& v, ValidationOptions::Headline how) {
-  if (v.by_law.empty()) return;
-  const size_t used = how == ValidationOptions::Headline::kChinchilla ? 1 : v.by_law.size();
+bool form_headline(ValidationResult& v, const std::string& candidate) {
+  size_t first = 0, used = 0;
+  for (size_t i = 0; i < v.by_law.size(); ++i)
+    if (v.by_law[i].law == candidate) first = i, used = 1;
+  if (used == 0 && v.by_law.size() > 1 && candidate == combination_name(law_names_of(v))) used = v.by_law.size();
+  if (used == 0) return false;
   v.predicted = {};
   v.pi95 = {};
   double sum = 0;
-  for (size_t i = 0; i < used; ++i) {
+  for (size_t i = first; i < first + used; ++i) {
     const LawPrediction& p = v.by_law[i];
     sum += p.predicted.value;
-    v.predicted.lo = i == 0 ? p.predicted.lo : std::min(v.predicted.lo, p.predicted.lo);
-    v.predicted.hi = i == 0 ? p.predicted.hi : std::max(v.predicted.hi, p.predicted.hi);
-    v.pi95.lo = i == 0 ? p.pi95.lo : std::min(v.pi95.lo, p.pi95.lo);
-    v.pi95.hi = i == 0 ? p.pi95.hi : std::max(v.pi95.hi, p.pi95.hi);
+    v.predicted.lo = i == first ? p.predicted.lo : std::min(v.predicted.lo, p.predicted.lo);
+    v.predicted.hi = i == first ? p.predicted.hi : std::max(v.predicted.hi, p.predicted.hi);
+    v.pi95.lo = i == first ? p.pi95.lo : std::min(v.pi95.lo, p.pi95.lo);
+    v.pi95.hi = i == first ? p.pi95.hi : std::max(v.pi95.hi, p.pi95.hi);
   }
   v.predicted.value = sum / static_cast<double>(used);
-  v.headline = v.by_law[0].law;
-  for (size_t i = 1; i < used; ++i) v.headline += (i + 1 == used ? " and " : ", ") + v.by_law[i].law;
-  if (used > 1) v.headline = "mean of " + v.headline;
+  v.headline = candidate;
   if (v.actual > 0) {
     v.rel_error = (v.predicted.value - v.actual) / v.actual;
     v.inside_pi95 = v.pi95.contains(v.actual);
   }
+  return true;
+}
+
+void choose_headline(ValidationResult& v, ValidationOptions::Headline how) {
+  if (how == ValidationOptions::Headline::kChinchilla) {
+    form_headline(v, "chinchilla");
+    v.headline_reason = "Hoffmann et al.'s law alone, as asked (options.headline)";
+    return;
+  }
+  if (!v.backtest) {
+    // Recorded before the backtest existed: the headline then on record stays the headline.
+    if (form_headline(v, v.headline)) {
+      v.headline_reason = "recorded before the rollout backtest existed";
+      return;
+    }
+    form_headline(v, "chinchilla");
+    v.headline_reason = "recorded before the rollout backtest existed; Hoffmann et al.'s law";
+    return;
+  }
+  const Backtest& b = *v.backtest;
+  if (!b.chosen.empty() && form_headline(v, b.chosen)) {
+    double err = NAN;
+    for (const auto& l : b.by_law)
+      if (l.law == b.chosen) err = l.mean_abs_rel_error;
+    v.headline_reason = "lowest rollout-backtest error (" + percent(err) + " on the sweep's " +
+                        std::to_string(b.rollouts.size()) + " rollout" + (b.rollouts.size() == 1 ? "" : "s") + ")";
+    return;
+  }
+  form_headline(v, "chinchilla");
+  v.headline_reason = b.chosen.empty() ? "Hoffmann et al.'s law: the backtest chose nothing (" + b.note + ")"
+                                       : "Hoffmann et al.'s law: the backtest chose " + b.chosen +
+                                             ", which could not be fitted to all of the sweep's runs";
+}
+
+void predict_heldout(ValidationResult& v, const fit::Dataset& data, const std::vector<double>& budgets,
+                     const ValidationOptions& o) {
+  const auto& laws = o.backtest.laws;
+  if (std::find(laws.begin(), laws.end(), "chinchilla") == laws.end())
+    throw std::invalid_argument("backtest.laws must include chinchilla (the fallback headline and N_opt's law)");
+  fit::FitOptions fo;
+  fo.bootstrap = o.bootstrap;
+  fo.threads = o.threads;
+  fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
+  v.by_law.clear();
+  for (const auto& name : laws) {
+    try {
+      fit::FitReport rep = fit::fit(*fit::make_law(name), data, fo);
+      if (std::isfinite(rep.at_points[0].loss.value))
+        v.by_law.push_back({name, rep.at_points[0].loss, rep.at_points[0].pi95, NAN});
+    } catch (const std::exception&) {
+      if (name == "chinchilla") throw;
+      // Left out of by_law; the backtest records why it fails (or it fails only on all the runs,
+      // and choose_headline then falls back to Chinchilla).
+    }
+  }
+  BacktestOptions bo = o.backtest;
+  bo.threads = o.threads;
+  v.backtest = rollout_backtest(data, budgets, bo);
+  choose_headline(v, o.headline);
 }
 
 nlohmann::json to_json(const ValidationResult& v) {
@@ -61,9 +135,10 @@ nlohmann::json to_json(const ValidationResult& v) {
                     {"ci95", pair_json(a.predicted.lo, a.predicted.hi)},
                     {"pi95", pair_json(a.pi95.lo, a.pi95.hi)},
                     {"rel_error", a.rel_error}});
-  return {{"key", v.key},
+  nlohmann::json j = {{"key", v.key},
           {"by_law", laws},
           {"headline", v.headline},
+          {"headline_reason", v.headline_reason},
           {"run_dir", v.run_dir},
           {"compute", v.compute},
           {"N", v.n},
@@ -77,6 +152,8 @@ nlohmann::json to_json(const ValidationResult& v) {
           {"rel_error", v.rel_error},
           {"inside_pi95", v.inside_pi95},
           {"status", v.status}};
+  if (v.backtest) j["backtest"] = to_json(*v.backtest);
+  return j;
 }
 
 ValidationResult validation_from_json(const nlohmann::json& j) {
@@ -84,6 +161,8 @@ ValidationResult validation_from_json(const nlohmann::json& j) {
   v.key = j.value("key", "");
   v.run_dir = j.value("run_dir", "");
   v.headline = j.value("headline", "chinchilla");
+  v.headline_reason = j.value("headline_reason", "");
+  if (j.contains("backtest") && j["backtest"].is_object()) v.backtest = backtest_from_json(j["backtest"]);
   v.compute = read_num(j, "compute");
   v.n = read_num(j, "N");
   v.d = read_num(j, "D");
@@ -140,9 +219,10 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   if (auto prev = st.artifact(sw->id, kValidationArtifact)) {
     ValidationResult v = validation_from_json(*prev);
     if (v.status == "done" && prev->value("compute_factor", 0.0) == o.compute_factor) {
-      // The laws' predictions were recorded before the run; only the headline is re-formed (and
-      // recorded, so that readers of the store see what this call reported).
-      combine_predictions(v, o.headline);
+      // The laws' predictions and the backtest were recorded before the run; only the headline
+      // is re-formed by the rule asked for (and recorded, so that readers of the store see what
+      // this call reported).
+      choose_headline(v, o.headline);
       nlohmann::json j = artifact_json(v, o.compute_factor);
       if (j != *prev) st.put_artifact(sw->id, kValidationArtifact, j);
       if (!o.out_dir.empty()) write_validation_file(o.out_dir, v);
@@ -151,14 +231,21 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   }
   SweepSpec spec = sweep_from_json(sw->spec);
 
+  // Each run's design budget, by key (0 for a grid or WSD design: the backtest then groups by compute).
+  std::map<std::string, double> budget_of;
+  for (const auto& p : plan(spec)) budget_of[p.key] = p.budget;
+
   fit::Dataset data;
   data.source = store_path;
   data.has_n = data.has_d = data.has_c = true;
+  std::vector<double> budgets;
   double c_max = 0;
   for (const auto& r : st.runs(sw->id, store::RunStatus::kDone)) {
     if (!r.eval_loss) continue;
     const double n = static_cast<double>(r.params_total);
     data.runs.push_back({n, r.tokens, 6 * n * r.tokens, 0, *r.eval_loss, r.id});
+    auto b = budget_of.find(r.key);
+    budgets.push_back(b == budget_of.end() ? 0.0 : b->second);
     c_max = std::max(c_max, 6 * n * r.tokens);
   }
   if (data.runs.size() < 6) throw std::invalid_argument(store_path + ": fewer than 6 finished runs to fit");
@@ -182,18 +269,8 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   rs.cache_dir = o.cache_dir;
   v.d = static_cast<double>(rs.steps() * rs.tokens_per_step());
 
-  fo.at_compute.clear();
-  fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
-  fit::FitReport pred = fit::fit(*law, data, fo);
-  v.by_law.push_back({"chinchilla", pred.at_points[0].loss, pred.at_points[0].pi95, NAN});
-  try {
-    fit::FitReport k = fit::fit(*fit::make_law("kaplan-nd"), data, fo);
-    if (std::isfinite(k.at_points[0].loss.value))
-      v.by_law.push_back({"kaplan-nd", k.at_points[0].loss, k.at_points[0].pi95, NAN});
-  } catch (const std::exception&) {
-    // The headline then rests on the Chinchilla law alone (combine_predictions says so).
-  }
-  combine_predictions(v, o.headline);
+  // Every law's prediction, the backtest and the headline choice, from the sweep's runs alone.
+  predict_heldout(v, data, budgets, o);
 
   char key[96];
   std::snprintf(key, sizeof key, "heldout-C%.1e-N%.2e", v.compute, v.n);
@@ -207,7 +284,7 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   v.status = out.status;
   v.actual = out.eval_loss;
   for (auto& a : v.by_law) a.rel_error = (a.predicted.value - v.actual) / v.actual;
-  combine_predictions(v, o.headline);
+  form_headline(v, v.headline);  // the candidate chosen before the run; only its error is new
   record();
   write_validation_file(o.out_dir, v);
   return v;
