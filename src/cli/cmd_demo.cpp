@@ -145,8 +145,13 @@ void run_sweep_demo(const DemoArgs& a) {
                   << ", error " << fmt(100 * x.rel_error, 3) << "%\n";
   }
   for (const auto& w : s["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
-  std::cout << "\nwrote " << r.summary_path << " and " << r.report_path << " in " << fmt(r.wall_s, 3)
-            << " s (store: " << r.store_path << ")\n";
+  std::cout << "\nwrote " << r.summary_path << ", " << r.report_path << ", " << r.files.size()
+            << " fit and run files (fits/, runs.csv) in " << fmt(r.wall_s, 3) << " s (store: " << r.store_path << ")\n";
+  for (const auto& f : r.files)
+    if (f.ends_with("fits/chinchilla.json")) {
+      std::cout << "try: scalinglab plan --law " << f << " --compute " << fmt(100 * r.analysis->c_max, 2) << "\n";
+      break;
+    }
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "scalinglab/analysis/store_runs.h"
 #include "scalinglab/fit/dataset.h"
 #include "scalinglab/fit/envelope.h"
 #include "scalinglab/fit/isoflop.h"
@@ -20,6 +22,7 @@ namespace {
 
 struct FitArgs {
   std::string data, law = "chinchilla", method = "lbfgs", format = "auto", json_out;
+  std::string sweep;  // the sweep of a run store, when DATA is one
   int approach = 3;
   std::string col_run = "run", col_tokens;
   double c_tolerance = 0.05;
@@ -175,14 +178,18 @@ nlohmann::json run_isoflop(const FitArgs& a, const fit::Dataset& data) {
   return fit::to_json(r);
 }
 
-// Approach 1 (lower envelope of training curves).
-nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
+// The training curves of approach 1: a store's own, or read from a table of curve points.
+std::vector<fit::TrainingCurve> table_curves(const FitArgs& a, const io::Table& table) {
   const bool by_tokens = !a.col_tokens.empty() || !table.find("C").has_value() || table.find("tokens").has_value();
   std::string x_col = !a.col_tokens.empty() ? a.col_tokens : (by_tokens ? "tokens" : "C");
   if (!a.columns.c.empty()) x_col = a.columns.c;
   auto axis = (!a.columns.c.empty() || !by_tokens) ? fit::CurveAxis::kCompute : fit::CurveAxis::kTokens;
-  auto curves = fit::load_curves(table, a.col_run, a.columns.n.empty() ? "N" : a.columns.n, x_col,
-                                 a.columns.loss.empty() ? "loss" : a.columns.loss, axis);
+  return fit::load_curves(table, a.col_run, a.columns.n.empty() ? "N" : a.columns.n, x_col,
+                          a.columns.loss.empty() ? "loss" : a.columns.loss, axis);
+}
+
+// Approach 1 (lower envelope of training curves).
+nlohmann::json run_envelope(const FitArgs& a, const std::vector<fit::TrainingCurve>& curves, const std::string& source) {
   fit::EnvelopeOptions o;
   o.bootstrap = a.options.bootstrap;
   o.seed = a.options.seed;
@@ -190,7 +197,7 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
   o.predict_at = a.options.at_compute;
   fit::EnvelopeResult r = fit::fit_envelope(curves, o);
   if (a.json_out != "-" && !a.quiet) {
-    std::cout << "approach 1 (training-curve envelope, Hoffmann et al. 2022 sec. 3.1): " << table.source << ", "
+    std::cout << "approach 1 (training-curve envelope, Hoffmann et al. 2022 sec. 3.1): " << source << ", "
               << r.runs << " runs, " << r.points_used << " of " << r.num_compute << " log-spaced compute values used, "
               << r.runs_on_frontier << " runs on the frontier\n";
     print_scaling(r.scaling, "");
@@ -240,12 +247,37 @@ void run_fit(FitArgs& a) {
   if (a.max_n > 0) a.filters.max_n = a.max_n;
   if (a.min_c > 0) a.filters.min_c = a.min_c;
   if (a.max_c > 0) a.filters.max_c = a.max_c;
-  io::Table table = io::read_table(a.data, parse_format(a.format));
+  // A run store (SQLite) gives its finished runs as the table runs.csv holds (so `fit STORE.db`
+  // and `fit runs.csv` fit the same numbers) and its training curves for approach 1.
+  std::optional<analysis::StoreRuns> store;
+  io::Table table;
+  if (analysis::is_store_path(a.data)) {
+    if (a.format != "auto") throw UsageError("--format applies to tables; " + a.data + " is a run store");
+    try {
+      store = analysis::load_store_runs(a.data, a.sweep);
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      throw UsageError(what.starts_with("sweep: ") ? "--" + what : what);
+    }
+    table = analysis::runs_table(*store, a.data + " (sweep " + store->sweep.name + ")");
+  } else {
+    if (!a.sweep.empty()) throw UsageError("--sweep applies to a run store (SQLite .db); " + a.data + " is a table");
+    table = io::read_table(a.data, parse_format(a.format));
+  }
   a.options.at_compute = a.at_compute;
   if (a.approach == 1 || a.approach == 2) {
     nlohmann::json j;
     try {
-      j = a.approach == 1 ? run_envelope(a, table) : run_isoflop(a, fit::load_runs(table, a.columns, a.filters));
+      if (a.approach == 2) {
+        j = run_isoflop(a, fit::load_runs(table, a.columns, a.filters));
+      } else if (store) {
+        std::vector<fit::TrainingCurve> usable;  // as the sweep analysis does: a curve needs 2 points
+        for (const auto& c : store->curves)
+          if (c.points.size() >= 2) usable.push_back(c);
+        j = run_envelope(a, usable, table.source);
+      } else {
+        j = run_envelope(a, table_curves(a, table), table.source);
+      }
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
@@ -302,7 +334,11 @@ void add_column_options(CLI::App* cmd, fit::ColumnSpec& c) {
 void register_fit(CLI::App& app) {
   auto a = std::make_shared<FitArgs>();
   CLI::App* cmd = app.add_subcommand("fit", "Fit a scaling law to a table of runs (CSV/TSV/JSONL)");
-  cmd->add_option("data", a->data, "table of runs: one row per run with N, D and/or C, loss")->required();
+  cmd->add_option("data", a->data,
+                  "table of runs (one row per run with N, D and/or C, loss), or a sweep's run store (STORE.db): its "
+                  "finished runs")
+      ->required();
+  cmd->add_option("--sweep", a->sweep, "the sweep to fit when the run store holds several");
   cmd->add_option("--approach", a->approach,
                   "Chinchilla approach: 3 parametric law (default), 2 IsoFLOP parabolas, 1 training-curve envelope")
       ->check(CLI::IsMember({1, 2, 3}));

@@ -52,4 +52,13 @@ SweepAnalysis analyze_store(const std::string& store_path, const AnalysisOptions
 // compute_range, fits with intervals, frontier, heldout, warnings.
 nlohmann::json summary_json(const SweepAnalysis& a);
 
+// The files a sweep leaves for the rest of the tool, beside its summary.json in `dir`:
+// fits/chinchilla.json, fits/kaplan-nd.json and fits/kaplan-c.json as `scalinglab fit --json`
+// writes them (what `plan --law` and `predict --law` read), fits/approach1.json and
+// fits/approach2.json as `fit --approach 1|2 --json` writes them, each only when that fit was
+// done, and runs.csv (store_runs.h: runs_csv), the table those fits were made from. Every file is
+// written atomically (a reader sees the old file or the new one). Returns the paths written, in
+// that order; throws std::runtime_error when a file cannot be written.
+std::vector<std::string> write_sweep_files(const SweepAnalysis& a, const std::string& dir);
+
 }  // namespace scalinglab::analysis

@@ -1,5 +1,6 @@
 #include "scalinglab/fit/fit_json.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "scalinglab/io/input_error.h"
@@ -117,6 +118,14 @@ json to_json(const FitReport& r) {
   return j;
 }
 
+std::string summary_instead_of_fit(const std::string& path, const nlohmann::json& doc) {
+  if (!doc.is_object() || doc.value("schema", "") != "scalinglab.summary/1") return "";
+  const auto dir = std::filesystem::path(path).parent_path();
+  const std::string fits = (dir.empty() ? std::filesystem::path("fits") : dir / "fits").string();
+  return "field 'schema': this is a sweep summary (scalinglab.summary/1), not a fit; give a fit written beside it, " +
+         fits + "/chinchilla.json (or " + fits + "/kaplan-nd.json)";
+}
+
 LoadedFit load_fit(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw io::InputError(path, 0, "", "cannot open fit file");
@@ -127,6 +136,7 @@ LoadedFit load_fit(const std::string& path) {
     throw io::InputError(path, 0, "", std::string("not valid JSON (") + e.what() + ")");
   }
   const json& d = f.document;
+  if (auto why = summary_instead_of_fit(path, d); !why.empty()) throw io::InputError(path, 0, "", why);
   auto field_error = [&](const std::string& field, const std::string& what) {
     return io::InputError(path, 0, "", "field '" + field + "': " + what);
   };

@@ -20,7 +20,13 @@ struct LoadedFit {
   nlohmann::json document;
 };
 
-// Throws io::InputError naming the file and the field for a missing or malformed entry.
+// Throws io::InputError naming the file and the field for a missing or malformed entry. A sweep's
+// summary.json (schema "scalinglab.summary/1") is refused with a pointer to the fits/<law>.json
+// written beside it: the summary keeps point estimates and intervals but not the bootstrap
+// replicates and residuals that predictions with intervals need.
 LoadedFit load_fit(const std::string& path);
+
+// The one-line reason a document is not a fit JSON when it is a sweep summary, else empty.
+std::string summary_instead_of_fit(const std::string& path, const nlohmann::json& doc);
 
 }  // namespace scalinglab::fit

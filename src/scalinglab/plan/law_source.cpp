@@ -79,6 +79,7 @@ PlanLaw load_plan_law(const std::string& what) {
   } catch (const json::parse_error& e) {
     throw io::InputError(what, 0, "", std::string("not valid JSON (") + e.what() + ")");
   }
+  if (auto why = fit::summary_instead_of_fit(what, doc); !why.empty()) throw io::InputError(what, 0, "", why);
   if (doc.is_object() && doc.contains("approach") && !doc.contains("law"))
     throw io::InputError(what, 0, "",
                          "field 'approach': an approach 1/2 fit gives N_opt ~ C^a but no loss surface; the planner "
