@@ -50,7 +50,7 @@ void run_synthetic_demo(const DemoArgs& a) {
   o.holdout_top_compute = example_design().per_budget;  // hold out the whole largest budget
   o.at_compute = {1e22, 5.88e23};
   o.progress = true;
-  fit::FitReport r = fit::fit(*law, data, o);
+  fit::FittedLaw r = fit::fit(*law, data, o);
   io::write_file_atomic(a.out + "/fit.json", fit::to_json(r).dump(2) + "\n");
 
   fit::ChinchillaParams t = example_truth();

@@ -81,7 +81,7 @@ fit::Run parse_point(const std::string& text) {
   return r;
 }
 
-void print_report(const fit::FitReport& r) {
+void print_report(const fit::FittedLaw& r) {
   std::cout << "law      " << r.law << ":  " << r.formula << "\n";
   std::cout << "data     " << r.source << ": " << r.points << " runs";
   if (std::isfinite(r.range.c.min)) std::cout << ", C " << fmt(r.range.c.min, 3) << " .. " << fmt(r.range.c.max, 3);
@@ -209,7 +209,7 @@ nlohmann::json run_envelope(const FitArgs& a, const std::vector<fit::TrainingCur
 // the held-out predictions, the check that matters for extrapolation).
 void run_compare(const FitArgs& a, const fit::Dataset& data) {
   nlohmann::json out = nlohmann::json::array();
-  std::vector<std::pair<std::string, fit::FitReport>> fits;
+  std::vector<std::pair<std::string, fit::FittedLaw>> fits;
   const auto fixes = parse_fixes(a.fix);
   for (const auto& name : a.compare) {
     std::unique_ptr<fit::Law> law;
@@ -306,7 +306,7 @@ void run_fit(FitArgs& a) {
   for (const auto& p : a.at_points) a.options.at_points.push_back(parse_point(p));
   a.options.progress = !a.quiet && a.json_out != "-";
   util::install_interrupt_handler();
-  fit::FitReport report;
+  fit::FittedLaw report;
   try {
     report = fit::fit(*law, data, a.options);
   } catch (const std::invalid_argument& e) {

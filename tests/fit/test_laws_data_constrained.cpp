@@ -161,7 +161,7 @@ TEST(DataConstrained, RecoversKnownParametersFromRepeatedEpochRuns) {
   Dataset ds = repeated_epoch_runs(*law, truth, 0.003, true);
   FitOptions o;
   o.bootstrap = 0;
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   ASSERT_EQ(r.params.size(), 7u);
   EXPECT_LT(r.quality.rmse_log, 0.005);
   EXPECT_NEAR(r.params[5].value / 15.4, 1.0, 0.15) << "R_D_star " << r.params[5].value;
@@ -181,7 +181,7 @@ TEST(DataConstrained, UnidentifiedRNStarIsReportedAndCanBeHeldAtThePublishedValu
   for (const auto& r : ds.runs) ASSERT_LT(std::log(r.n), DataConstrained::log_n_opt(t.data(), std::log(r.u)));
   FitOptions o;
   o.bootstrap = 8;
-  FitReport free_fit = fit(*law, ds, o);
+  FittedLaw free_fit = fit(*law, ds, o);
   bool warned = false;
   for (const auto& w : free_fit.warnings) warned |= w.find("ln_R_N_star has no effect") != std::string::npos;
   EXPECT_TRUE(warned);
@@ -189,7 +189,7 @@ TEST(DataConstrained, UnidentifiedRNStarIsReportedAndCanBeHeldAtThePublishedValu
   auto fixed = make_law("data-constrained", {false, {{"R_N_star", 5.309}}});
   EXPECT_EQ(fixed->dim(), 6u);
   EXPECT_EQ(fixed->param_names().size(), 7u);
-  FitReport r = fit(*fixed, ds, o);
+  FittedLaw r = fit(*fixed, ds, o);
   EXPECT_DOUBLE_EQ(r.params[6].value, 5.309);
   EXPECT_DOUBLE_EQ(r.params[6].lo, 5.309);  // a fixed parameter has no spread
   EXPECT_NEAR(r.params[5].value / 15.4, 1.0, 0.2) << "R_D_star " << r.params[5].value;

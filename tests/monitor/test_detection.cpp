@@ -48,7 +48,7 @@ std::shared_ptr<const sf::LoadedFit> fitted_law(double noise, uint64_t seed) {
   o.bootstrap = 200;
   o.seed = seed;
   o.threads = 2;
-  sf::FitReport rep = sf::fit(*sf::make_law("chinchilla"), data, o);
+  sf::FittedLaw rep = sf::fit(*sf::make_law("chinchilla"), data, o);
   TempDir dir;
   std::string path = dir / "fit.json";
   scalinglab::io::write_file_atomic(path, sf::to_json(rep).dump());

@@ -103,7 +103,7 @@ namespace {
 
 nlohmann::json interval(const fit::Estimate& e) { return {e.lo, e.hi}; }
 
-nlohmann::json law_summary(const fit::FitReport& r) {
+nlohmann::json law_summary(const fit::FittedLaw& r) {
   nlohmann::json params = nlohmann::json::object();
   for (size_t i = 0; i < r.param_names.size(); ++i)
     params[r.param_names[i]] = {{"value", r.params[i].value}, {"ci95", interval(r.params[i])}};

@@ -34,11 +34,11 @@ struct SweepAnalysis {
   fit::Dataset final_losses;                // N total, D, C = 6ND, final validation loss
   std::vector<fit::TrainingCurve> curves;   // validation loss as each run progressed
   std::vector<double> plan_budgets;
-  std::optional<fit::FitReport> chinchilla;       // approach 3
+  std::optional<fit::FittedLaw> chinchilla;       // approach 3
   std::optional<fit::IsoflopResult> isoflop;      // approach 2
   std::optional<fit::EnvelopeResult> envelope;    // approach 1
-  std::optional<fit::FitReport> kaplan_nd;        // Kaplan et al. 2020 eq. 1.5, on the same final losses
-  std::optional<fit::FitReport> kaplan_c;         // Kaplan's L(C) on the compute-optimal frontier (approach 1)
+  std::optional<fit::FittedLaw> kaplan_nd;        // Kaplan et al. 2020 eq. 1.5, on the same final losses
+  std::optional<fit::FittedLaw> kaplan_c;         // Kaplan's L(C) on the compute-optimal frontier (approach 1)
   std::optional<sweep::ValidationResult> validation;
   std::vector<std::string> warnings;              // analyses that could not be done, and why
   double c_min = 0, c_max = 0;

@@ -25,7 +25,7 @@ Range range_from(const json& j) {
 
 }  // namespace
 
-json to_json(const FitReport& r) {
+json to_json(const FittedLaw& r) {
   json j;
   j["schema"] = "scalinglab.fit/1";
   j["law"] = r.law;

@@ -9,7 +9,7 @@
 
 namespace scalinglab::fit {
 
-nlohmann::json to_json(const FitReport& report);
+nlohmann::json to_json(const FittedLaw& report);
 
 struct LoadedFit {
   std::unique_ptr<Law> law;

@@ -149,7 +149,7 @@ Interval prediction_interval(const Law& law, const std::vector<std::vector<doubl
   return iv;
 }
 
-FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
+FittedLaw fit(const Law& law, const Dataset& data, const FitOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   Problem problem = make_problem(law, data);
   const size_t k = law.dim();
@@ -169,7 +169,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
                                     law.name() + " needs" + (v == Variable::kU ? " (give --at N,D,U)" : ""));
     }
 
-  FitReport rep;
+  FittedLaw rep;
   rep.law = law.name();
   rep.formula = law.formula();
   rep.method = options.method == Method::kLbfgs ? "lbfgs" : "varpro";
@@ -341,7 +341,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     ho.at_compute.clear();
     ho.at_points = held;
     ho.progress = false;
-    FitReport sub = fit(law, train, ho);
+    FittedLaw sub = fit(law, train, ho);
     Holdout h;
     h.k = static_cast<int>(hk);
     h.by = by_x ? "x" : "C";

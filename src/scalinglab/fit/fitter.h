@@ -1,7 +1,7 @@
 #pragma once
 // The fitting engine's public entry point: fit a law to runs, with multi-start L-BFGS (or
 // variable projection), bootstrap uncertainty, quality measures, derived quantities and a
-// leave-out extrapolation check. The CLI's `fit` merely fills FitOptions and prints FitReport.
+// leave-out extrapolation check. The CLI's `fit` merely fills FitOptions and prints FittedLaw.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -98,7 +98,7 @@ struct NamedEstimate {
   Estimate estimate;
 };
 
-struct FitReport {
+struct FittedLaw {
   std::string law, formula, method, source;
   LawOptions law_options;
   std::vector<std::string> param_names, internal_names;
@@ -122,7 +122,7 @@ struct FitReport {
 };
 
 // Throws std::invalid_argument for data the law cannot use (missing variable, too few runs).
-FitReport fit(const Law& law, const Dataset& data, const FitOptions& options);
+FittedLaw fit(const Law& law, const Dataset& data, const FitOptions& options);
 
 // Predictions from a fitted law (θ plus bootstrap replicates) at arbitrary inputs.
 Estimate predict_loss(const Law& law, const std::vector<double>& theta,

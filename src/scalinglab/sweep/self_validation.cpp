@@ -170,7 +170,7 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   fo.threads = o.threads;
   fo.at_compute = {v.compute};
   auto law = fit::make_law("chinchilla");
-  fit::FitReport first = fit::fit(*law, data, fo);
+  fit::FittedLaw first = fit::fit(*law, data, fo);
   v.n_opt = first.at_compute[0].n_opt.value;
   v.d_opt = first.at_compute[0].d_opt.value;
 
@@ -184,10 +184,10 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
 
   fo.at_compute.clear();
   fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
-  fit::FitReport pred = fit::fit(*law, data, fo);
+  fit::FittedLaw pred = fit::fit(*law, data, fo);
   v.by_law.push_back({"chinchilla", pred.at_points[0].loss, pred.at_points[0].pi95, NAN});
   try {
-    fit::FitReport k = fit::fit(*fit::make_law("kaplan-nd"), data, fo);
+    fit::FittedLaw k = fit::fit(*fit::make_law("kaplan-nd"), data, fo);
     if (std::isfinite(k.at_points[0].loss.value))
       v.by_law.push_back({"kaplan-nd", k.at_points[0].loss, k.at_points[0].pi95, NAN});
   } catch (const std::exception&) {
