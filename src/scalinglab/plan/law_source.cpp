@@ -92,9 +92,9 @@ PlanLaw load_plan_law(const std::string& what) {
     throw io::InputError(what, 0, "",
                          "field 'law': the planner supports chinchilla, kaplan-nd and data-constrained fits (this fit is " +
                              name + ", which has no L(N, D))");
-  fit::LoadedFit f = fit::load_fit(what);
+  const fit::FittedLaw f = fit::fit_from_json(doc, what);
   auto to_surface = [&](const std::vector<double>& theta) -> Surface {
-    auto p = f.law->to_public(theta.data());
+    auto p = f.model->to_public(theta.data());
     if (name == "chinchilla") return fit::ChinchillaParams{p[0], p[1], p[2], p[3], p[4]};
     return KaplanParams{p[0], p[1], p[2], p[3]};  // N_c, D_c, alpha_N, alpha_D
   };

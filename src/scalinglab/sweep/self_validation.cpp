@@ -168,11 +168,11 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   fit::FitOptions fo;
   fo.bootstrap = o.bootstrap;
   fo.threads = o.threads;
-  fo.at_compute = {v.compute};
-  auto law = fit::make_law("chinchilla");
-  fit::FittedLaw first = fit::fit(*law, data, fo);
-  v.n_opt = first.at_compute[0].n_opt.value;
-  v.d_opt = first.at_compute[0].d_opt.value;
+  // One fit per law; the allocation and the predictions are questions asked of it.
+  const fit::FittedLaw chinchilla = fit::fit(fit::make_law("chinchilla"), data, fo);
+  const fit::ComputePrediction opt = chinchilla.optimum(v.compute);
+  v.n_opt = opt.n_opt.value;
+  v.d_opt = opt.d_opt.value;
 
   // The family member nearest N_opt, trained for the tokens that spend the budget.
   model::GptConfig shape = shape_for_params(v.n_opt, spec.family);
@@ -182,14 +182,12 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   rs.cache_dir = o.cache_dir;
   v.d = static_cast<double>(rs.steps() * rs.tokens_per_step());
 
-  fo.at_compute.clear();
-  fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
-  fit::FittedLaw pred = fit::fit(*law, data, fo);
-  v.by_law.push_back({"chinchilla", pred.at_points[0].loss, pred.at_points[0].pi95, NAN});
+  const fit::Run at{v.n, v.d, 6 * v.n * v.d, 0, 1, 0};
+  const fit::PointPrediction pc = chinchilla.loss(at);
+  v.by_law.push_back({"chinchilla", pc.loss, pc.pi95, NAN});
   try {
-    fit::FittedLaw k = fit::fit(*fit::make_law("kaplan-nd"), data, fo);
-    if (std::isfinite(k.at_points[0].loss.value))
-      v.by_law.push_back({"kaplan-nd", k.at_points[0].loss, k.at_points[0].pi95, NAN});
+    const fit::PointPrediction pk = fit::fit(fit::make_law("kaplan-nd"), data, fo).loss(at);
+    if (std::isfinite(pk.loss.value)) v.by_law.push_back({"kaplan-nd", pk.loss, pk.pi95, NAN});
   } catch (const std::exception&) {
     // The headline then rests on the Chinchilla law alone (combine_predictions says so).
   }
