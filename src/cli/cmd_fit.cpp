@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "scalinglab/analysis/store_runs.h"
+#include "scalinglab/fit/compare_laws.h"
 #include "scalinglab/fit/dataset.h"
 #include "scalinglab/fit/envelope.h"
 #include "scalinglab/fit/isoflop.h"
@@ -205,40 +206,35 @@ nlohmann::json run_envelope(const FitArgs& a, const std::vector<fit::TrainingCur
   return fit::to_json(r);
 }
 
-// Several laws on the same runs, ranked by AIC (and, with --holdout-top-compute, by the error of
-// the held-out predictions, the check that matters for extrapolation).
+// Several laws on the same runs, ranked by AIC (fit::compare_laws).
 void run_compare(const FitArgs& a, const fit::Dataset& data) {
-  nlohmann::json out = nlohmann::json::array();
-  std::vector<std::pair<std::string, fit::FittedLaw>> fits;
-  const auto fixes = parse_fixes(a.fix);
-  for (const auto& name : a.compare) {
-    std::unique_ptr<fit::Law> law;
-    try {
-      // --fix applies to the laws that have the parameter.
-      fit::LawOptions lo{a.irreducible, {}};
-      const auto names = fit::make_law(name, lo)->param_names();
-      for (const auto& f : fixes)
-        if (std::find(names.begin(), names.end(), f.first) != names.end()) lo.fixed.push_back(f);
-      law = fit::make_law(name, lo);
-      fits.emplace_back(name, fit::fit(*law, data, a.options));
-    } catch (const std::invalid_argument& e) {
-      if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
-      continue;
-    }
-    out.push_back(fit::to_json(fits.back().second));
+  fit::CompareOptions co;
+  co.laws = a.compare;
+  co.irreducible = a.irreducible;
+  co.fixed = parse_fixes(a.fix);
+  co.fit = a.options;
+  fit::LawComparison cmp;
+  try {
+    cmp = fit::compare_laws(data, co);
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    throw UsageError(what.starts_with("laws: ") ? "--compare: " + what.substr(6) : what);
   }
-  if (fits.empty()) throw UsageError("no law in --compare could be fitted to " + data.source);
-  double best_aic = INFINITY;
-  for (const auto& f : fits) best_aic = std::min(best_aic, f.second.quality.aic);
+  if (!a.quiet)
+    for (const auto& [name, why] : cmp.skipped) std::cout << "skipped " << name << ": " << why << "\n";
   if (a.json_out != "-" && !a.quiet) {
     std::cout << "\n" << pad("law", 12) << pad("params", 8) << pad("R^2(log)", 10) << pad("RMSE(log)", 11)
               << pad("AIC", 10) << pad("dAIC", 8) << pad("BIC", 10) << "holdout |rel err|\n";
-    for (const auto& [name, r] : fits)
-      std::cout << pad(name, 12) << pad(std::to_string(r.quality.parameters), 8) << pad(fmt(r.quality.r2_log, 5), 10)
-                << pad(fmt(r.quality.rmse_log, 3), 11) << pad(fmt(r.quality.aic, 5), 10)
-                << pad(fmt(r.quality.aic - best_aic, 3), 8) << pad(fmt(r.quality.bic, 5), 10)
+    for (const auto& l : cmp.laws) {
+      const auto& r = l.fit;
+      std::cout << pad(l.name, 12) << pad(std::to_string(r.quality.parameters), 8) << pad(fmt(r.quality.r2_log, 5), 10)
+                << pad(fmt(r.quality.rmse_log, 3), 11) << pad(fmt(r.quality.aic, 5), 10) << pad(fmt(l.delta_aic, 3), 8)
+                << pad(fmt(r.quality.bic, 5), 10)
                 << (r.holdout ? fmt(100 * r.holdout->mean_abs_rel_error, 3) + "%" : std::string("-")) << "\n";
+    }
   }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : cmp.laws) out.push_back(fit::to_json(l.fit));
   if (!a.json_out.empty()) io::write_file_atomic(a.json_out, nlohmann::json{{"comparison", out}}.dump(2) + "\n");
 }
 
