@@ -37,11 +37,11 @@ void run_bench_fit(const BenchFitArgs& a) {
   o.threads = a.threads;
   o.bootstrap = 0;
   auto t0 = std::chrono::steady_clock::now();
-  fit::FitReport grid = fit::fit(*law, data, o);
+  fit::FittedLaw grid = fit::fit(*law, data, o);
   double grid_s = seconds_since(t0);
   o.bootstrap = a.bootstrap;
   t0 = std::chrono::steady_clock::now();
-  fit::FitReport boot = fit::fit(*law, data, o);
+  fit::FittedLaw boot = fit::fit(*law, data, o);
   double boot_s = seconds_since(t0) - grid_s;
   if (a.json) {
     nlohmann::json j = {{"points", grid.points},       {"starts", grid.starts},

@@ -50,7 +50,7 @@ void run_synthetic_demo(const DemoArgs& a) {
   o.holdout_top_compute = example_design().per_budget;  // hold out the whole largest budget
   o.at_compute = {1e22, 5.88e23};
   o.progress = true;
-  fit::FitReport r = fit::fit(*law, data, o);
+  fit::FittedLaw r = fit::fit(*law, data, o);
   io::write_file_atomic(a.out + "/fit.json", fit::to_json(r).dump(2) + "\n");
 
   fit::ChinchillaParams t = example_truth();
@@ -158,8 +158,13 @@ void run_sweep_demo(const DemoArgs& a) {
     if (v.backtest) std::cout << backtest_text(*v.backtest, "  ");
   }
   for (const auto& w : s["warnings"]) std::cout << "warning: " << w.get<std::string>() << "\n";
-  std::cout << "\nwrote " << r.summary_path << " and " << r.report_path << " in " << fmt(r.wall_s, 3)
-            << " s (store: " << r.store_path << ")\n";
+  std::cout << "\nwrote " << r.summary_path << ", " << r.report_path << ", " << r.files.size()
+            << " fit and run files (fits/, runs.csv) in " << fmt(r.wall_s, 3) << " s (store: " << r.store_path << ")\n";
+  for (const auto& f : r.files)
+    if (f.ends_with("fits/chinchilla.json")) {
+      std::cout << "try: scalinglab plan --law " << f << " --compute " << fmt(100 * r.analysis->c_max, 2) << "\n";
+      break;
+    }
 }
 
 }  // namespace

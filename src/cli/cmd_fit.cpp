@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "scalinglab/analysis/store_runs.h"
+#include "scalinglab/fit/compare_laws.h"
 #include "scalinglab/fit/dataset.h"
 #include "scalinglab/fit/envelope.h"
 #include "scalinglab/fit/isoflop.h"
@@ -22,6 +24,7 @@ namespace {
 
 struct FitArgs {
   std::string data, law = "chinchilla", method = "lbfgs", format = "auto", json_out;
+  std::string sweep;  // the sweep of a run store, when DATA is one
   int approach = 3;
   std::string col_run = "run", col_tokens;
   double c_tolerance = 0.05;
@@ -83,7 +86,7 @@ fit::Run parse_point(const std::string& text) {
   return r;
 }
 
-void print_report(const fit::FitReport& r) {
+void print_report(const fit::FittedLaw& r) {
   std::cout << "law      " << r.law << ":  " << r.formula << "\n";
   std::cout << "data     " << r.source << ": " << r.points << " runs";
   if (std::isfinite(r.range.c.min)) std::cout << ", C " << fmt(r.range.c.min, 3) << " .. " << fmt(r.range.c.max, 3);
@@ -267,14 +270,18 @@ nlohmann::json run_isoflop(const FitArgs& a, const fit::Dataset& data) {
   return j;
 }
 
-// Approach 1 (lower envelope of training curves).
-nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
+// The training curves of approach 1: a store's own, or read from a table of curve points.
+std::vector<fit::TrainingCurve> table_curves(const FitArgs& a, const io::Table& table) {
   const bool by_tokens = !a.col_tokens.empty() || !table.find("C").has_value() || table.find("tokens").has_value();
   std::string x_col = !a.col_tokens.empty() ? a.col_tokens : (by_tokens ? "tokens" : "C");
   if (!a.columns.c.empty()) x_col = a.columns.c;
   auto axis = (!a.columns.c.empty() || !by_tokens) ? fit::CurveAxis::kCompute : fit::CurveAxis::kTokens;
-  auto curves = fit::load_curves(table, a.col_run, a.columns.n.empty() ? "N" : a.columns.n, x_col,
-                                 a.columns.loss.empty() ? "loss" : a.columns.loss, axis);
+  return fit::load_curves(table, a.col_run, a.columns.n.empty() ? "N" : a.columns.n, x_col,
+                          a.columns.loss.empty() ? "loss" : a.columns.loss, axis);
+}
+
+// Approach 1 (lower envelope of training curves).
+nlohmann::json run_envelope(const FitArgs& a, const std::vector<fit::TrainingCurve>& curves, const std::string& source) {
   fit::EnvelopeOptions o;
   o.bootstrap = a.options.bootstrap;
   o.seed = a.options.seed;
@@ -282,7 +289,7 @@ nlohmann::json run_envelope(const FitArgs& a, const io::Table& table) {
   o.predict_at = a.options.at_compute;
   fit::EnvelopeResult r = fit::fit_envelope(curves, o);
   if (a.json_out != "-" && !a.quiet) {
-    std::cout << "approach 1 (training-curve envelope, Hoffmann et al. 2022 sec. 3.1): " << table.source << ", "
+    std::cout << "approach 1 (training-curve envelope, Hoffmann et al. 2022 sec. 3.1): " << source << ", "
               << r.runs << " runs, " << r.points_used << " of " << r.num_compute << " log-spaced compute values used, "
               << r.runs_on_frontier << " runs on the frontier\n";
     print_scaling(r.scaling, "");
@@ -297,46 +304,36 @@ fit::DataConstrainedProcedure procedure_of(const std::string& flag) {
                                : fit::DataConstrainedProcedure::kAuto;
 }
 
-// Several laws on the same runs, ranked by AIC (and, with --holdout-top-compute, by the error of
-// the held-out predictions, the check that matters for extrapolation).
+// Several laws on the same runs, ranked by AIC (fit::compare_laws).
 void run_compare(const FitArgs& a, const fit::Dataset& data) {
-  nlohmann::json out = nlohmann::json::array();
-  std::vector<std::pair<std::string, fit::FitReport>> fits;
-  const auto fixes = parse_fixes(a.fix);
-  for (const auto& name : a.compare) {
-    std::unique_ptr<fit::Law> law;
-    try {
-      // --fix applies to the laws that have the parameter.
-      fit::LawOptions lo{a.irreducible, {}};
-      const auto names = fit::make_law(name, lo)->param_names();
-      for (const auto& f : fixes)
-        if (std::find(names.begin(), names.end(), f.first) != names.end()) lo.fixed.push_back(f);
-      law = fit::make_law(name, lo);
-      if (name == "data-constrained") {  // by the same procedure as --law data-constrained
-        auto dc = fit::fit_data_constrained(data, a.options, {procedure_of(a.procedure), lo.fixed});
-        out.push_back(fit::to_json(dc));
-        fits.emplace_back(name, std::move(dc.report));
-      } else {
-        fits.emplace_back(name, fit::fit(*law, data, a.options));
-        out.push_back(fit::to_json(fits.back().second));
-      }
-    } catch (const std::invalid_argument& e) {
-      if (!a.quiet) std::cout << "skipped " << name << ": " << e.what() << "\n";
-      continue;
-    }
+  fit::CompareOptions co;
+  co.laws = a.compare;
+  co.irreducible = a.irreducible;
+  co.fixed = parse_fixes(a.fix);
+  co.fit = a.options;
+  co.procedure = procedure_of(a.procedure);
+  fit::LawComparison cmp;
+  try {
+    cmp = fit::compare_laws(data, co);
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    throw UsageError(what.starts_with("laws: ") ? "--compare: " + what.substr(6) : what);
   }
-  if (fits.empty()) throw UsageError("no law in --compare could be fitted to " + data.source);
-  double best_aic = INFINITY;
-  for (const auto& f : fits) best_aic = std::min(best_aic, f.second.quality.aic);
+  if (!a.quiet)
+    for (const auto& [name, why] : cmp.skipped) std::cout << "skipped " << name << ": " << why << "\n";
   if (a.json_out != "-" && !a.quiet) {
     std::cout << "\n" << pad("law", 12) << pad("params", 8) << pad("R^2(log)", 10) << pad("RMSE(log)", 11)
               << pad("AIC", 10) << pad("dAIC", 8) << pad("BIC", 10) << "holdout |rel err|\n";
-    for (const auto& [name, r] : fits)
-      std::cout << pad(name, 12) << pad(std::to_string(r.quality.parameters), 8) << pad(fmt(r.quality.r2_log, 5), 10)
-                << pad(fmt(r.quality.rmse_log, 3), 11) << pad(fmt(r.quality.aic, 5), 10)
-                << pad(fmt(r.quality.aic - best_aic, 3), 8) << pad(fmt(r.quality.bic, 5), 10)
+    for (const auto& l : cmp.laws) {
+      const auto& r = l.fit;
+      std::cout << pad(l.name, 12) << pad(std::to_string(r.quality.parameters), 8) << pad(fmt(r.quality.r2_log, 5), 10)
+                << pad(fmt(r.quality.rmse_log, 3), 11) << pad(fmt(r.quality.aic, 5), 10) << pad(fmt(l.delta_aic, 3), 8)
+                << pad(fmt(r.quality.bic, 5), 10)
                 << (r.holdout ? fmt(100 * r.holdout->mean_abs_rel_error, 3) + "%" : std::string("-")) << "\n";
+    }
   }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : cmp.laws) out.push_back(fit::to_json(l.fit));
   if (!a.json_out.empty()) io::write_file_atomic(a.json_out, nlohmann::json{{"comparison", out}}.dump(2) + "\n");
 }
 
@@ -345,12 +342,37 @@ void run_fit(FitArgs& a) {
   if (a.max_n > 0) a.filters.max_n = a.max_n;
   if (a.min_c > 0) a.filters.min_c = a.min_c;
   if (a.max_c > 0) a.filters.max_c = a.max_c;
-  io::Table table = io::read_table(a.data, parse_format(a.format));
+  // A run store (SQLite) gives its finished runs as the table runs.csv holds (so `fit STORE.db`
+  // and `fit runs.csv` fit the same numbers) and its training curves for approach 1.
+  std::optional<analysis::StoreRuns> store;
+  io::Table table;
+  if (analysis::is_store_path(a.data)) {
+    if (a.format != "auto") throw UsageError("--format applies to tables; " + a.data + " is a run store");
+    try {
+      store = analysis::load_store_runs(a.data, a.sweep);
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      throw UsageError(what.starts_with("sweep: ") ? "--" + what : what);
+    }
+    table = analysis::runs_table(*store, a.data + " (sweep " + store->sweep.name + ")");
+  } else {
+    if (!a.sweep.empty()) throw UsageError("--sweep applies to a run store (SQLite .db); " + a.data + " is a table");
+    table = io::read_table(a.data, parse_format(a.format));
+  }
   a.options.at_compute = a.at_compute;
   if (a.approach == 1 || a.approach == 2) {
     nlohmann::json j;
     try {
-      j = a.approach == 1 ? run_envelope(a, table) : run_isoflop(a, fit::load_runs(table, a.columns, a.filters));
+      if (a.approach == 2) {
+        j = run_isoflop(a, fit::load_runs(table, a.columns, a.filters));
+      } else if (store) {
+        std::vector<fit::TrainingCurve> usable;  // as the sweep analysis does: a curve needs 2 points
+        for (const auto& c : store->curves)
+          if (c.points.size() >= 2) usable.push_back(c);
+        j = run_envelope(a, usable, table.source);
+      } else {
+        j = run_envelope(a, table_curves(a, table), table.source);
+      }
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
@@ -383,7 +405,7 @@ void run_fit(FitArgs& a) {
   for (const auto& p : a.at_points) a.options.at_points.push_back(parse_point(p));
   a.options.progress = !a.quiet && a.json_out != "-";
   util::install_interrupt_handler();
-  fit::FitReport report;
+  fit::FittedLaw report;
   std::optional<fit::DataConstrainedFit> dc;  // the data-constrained law: by its procedure (fit/two_stage.h)
   try {
     if (a.law == "data-constrained") {
@@ -427,7 +449,11 @@ void add_column_options(CLI::App* cmd, fit::ColumnSpec& c) {
 void register_fit(CLI::App& app) {
   auto a = std::make_shared<FitArgs>();
   CLI::App* cmd = app.add_subcommand("fit", "Fit a scaling law to a table of runs (CSV/TSV/JSONL)");
-  cmd->add_option("data", a->data, "table of runs: one row per run with N, D and/or C, loss")->required();
+  cmd->add_option("data", a->data,
+                  "table of runs (one row per run with N, D and/or C, loss), or a sweep's run store (STORE.db): its "
+                  "finished runs")
+      ->required();
+  cmd->add_option("--sweep", a->sweep, "the sweep to fit when the run store holds several");
   cmd->add_option("--approach", a->approach,
                   "Chinchilla approach: 3 parametric law (default), 2 IsoFLOP parabolas, 1 training-curve envelope")
       ->check(CLI::IsMember({1, 2, 3}));

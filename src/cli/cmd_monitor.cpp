@@ -132,7 +132,7 @@ void run_monitor(const MonitorArgs& a) {
   mo.patience = a.patience;
   mo.level = a.level;
   mo.skip = a.skip;
-  if (!a.law.empty()) mo.law = std::make_shared<fit::LoadedFit>(fit::load_fit(a.law));
+  if (!a.law.empty()) mo.law = std::make_shared<fit::FittedLaw>(fit::load_fit(a.law));
   if (!(a.calibrate_fraction > 0 && a.calibrate_fraction <= 1)) throw UsageError("--calibrate-fraction must be in (0, 1]");
   if (a.calibrate_points > 0) mo.calibrate_points = std::max(a.calibrate_points, kMinCurvePoints);
   else if (a.final_tokens > 0) mo.calibrate_tokens = a.calibrate_fraction * a.final_tokens;

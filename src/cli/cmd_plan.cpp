@@ -1,5 +1,7 @@
 // `scalinglab plan`: compute-optimal N and D for a budget from a fitted or published law, what it
 // costs on given hardware, and the inference-aware and data-constrained alternatives.
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <iostream>
 #include <sstream>
@@ -8,7 +10,7 @@
 #include "cli/format.h"
 #include "scalinglab/fit/frontier.h"
 #include "scalinglab/io/atomic_file.h"
-#include "scalinglab/plan/law_source.h"
+#include "scalinglab/plan/make_plan.h"
 #include "scalinglab/plan/plan_report.h"
 
 namespace scalinglab::cli {
@@ -37,140 +39,65 @@ std::string duration(double hours) {
   return fmt(hours / (24 * 365.25), 3) + " years";
 }
 
-// The hardware, when any flag needs it; validated.
-std::optional<plan::Hardware> hardware(const PlanArgs& a, std::optional<plan::GpuPreset>& gpu) {
-  const bool wanted = !a.gpu.empty() || std::isfinite(a.peak_flops) || std::isfinite(a.gpu_hours) ||
-                      std::isfinite(a.budget_usd) || std::isfinite(a.usd_per_gpu_hour);
-  if (!wanted) return std::nullopt;
-  plan::Hardware hw;
-  if (!a.gpu.empty()) {
-    gpu = plan::find_gpu(a.gpu);
-    if (!gpu) {
-      std::string known;
-      for (const auto& g : plan::gpu_presets()) known += (known.empty() ? "" : ", ") + g.name;
-      throw UsageError("--gpu: unknown GPU '" + a.gpu + "' (known: " + known + "; or give --peak-flops)");
+// A library error names option fields ("target_loss: ...", `peak_flops` in the text); here they are
+// flags (--target-loss).
+std::string as_flags(const std::string& message, bool field_prefix = true) {
+  auto flag = [](std::string field) {
+    std::replace(field.begin(), field.end(), '_', '-');
+    return "--" + field;
+  };
+  std::string out;
+  const size_t colon = message.find(": ");
+  size_t start = 0;
+  if (field_prefix && colon != std::string::npos && colon > 0 &&
+      std::all_of(message.begin(), message.begin() + static_cast<long>(colon), [](char c) { return std::islower(c) || c == '_'; })) {
+    out = flag(message.substr(0, colon));
+    start = colon;
+  }
+  for (size_t i = start; i < message.size(); ++i) {
+    const size_t close = message[i] == '`' ? message.find('`', i + 1) : std::string::npos;
+    if (close == std::string::npos) {
+      out += message[i];
+      continue;
     }
-    hw.peak_flops = gpu->peak_flops;
+    out += flag(message.substr(i + 1, close - i - 1));
+    i = close;
   }
-  if (std::isfinite(a.peak_flops)) {
-    if (gpu) throw UsageError("give either --gpu or --peak-flops, not both");
-    hw.peak_flops = a.peak_flops;
-  }
-  if (!(hw.peak_flops > 0))
-    throw UsageError("--gpu-hours, --budget-usd and --usd-per-gpu-hour need the hardware: --gpu NAME or --peak-flops F");
-  hw.mfu = a.mfu;
-  hw.gpus = a.gpus;
-  hw.usd_per_gpu_hour = a.usd_per_gpu_hour;
-  if (auto bad = plan::validate(hw)) throw UsageError(*bad);
-  return hw;
+  return out;
 }
 
 void run_plan(const PlanArgs& a) {
   // With --json -, standard output carries the JSON alone (as with `fit --json -`).
   std::ostringstream quiet;
   std::ostream& out = a.json == "-" ? quiet : std::cout;
-  // --- Inputs, all validated before any work or output.
-  if (!(a.mfu > 0 && a.mfu <= 1)) throw UsageError("--mfu must be in (0, 1] (a fraction of the peak, e.g. 0.4)");
+  plan::PlanOptions o;
+  o.law = a.law;
+  o.compute = a.compute;
+  o.gpu_hours = a.gpu_hours;
+  o.budget_usd = a.budget_usd;
+  o.target_loss = a.target_loss;
+  o.params = a.params;
+  o.gpu = a.gpu;
+  o.peak_flops = a.peak_flops;
+  o.mfu = a.mfu;
+  o.gpus = a.gpus;
+  o.usd_per_gpu_hour = a.usd_per_gpu_hour;
+  o.inference_tokens = a.inference_tokens;
+  o.unique_tokens = a.unique_tokens;
+  o.r_d_star = a.r_d_star;
+  o.r_n_star = a.r_n_star;
+  o.frontier = !a.frontier.empty() || !a.json.empty();
+  o.frontier_min = a.frontier_min;
+  o.frontier_max = a.frontier_max;
+  o.frontier_points = a.frontier_points;
   plan::PlanReport rep;
   try {
-    rep.law = plan::load_plan_law(a.law);
+    rep = plan::make_plan(o);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--law: ") + e.what());
+    throw UsageError(as_flags(e.what()));
   }
-  rep.hardware = hardware(a, rep.gpu);
-  const int sources = !a.compute.empty() + std::isfinite(a.gpu_hours) + std::isfinite(a.budget_usd);
-  if (sources > 1) throw UsageError("give one budget: --compute, --gpu-hours or --budget-usd");
-  if (sources == 0 && !(a.target_loss > 0))
-    throw UsageError("missing budget: give --compute C (FLOPs), --gpu-hours H or --budget-usd X (with --gpu), or --target-loss L");
-  if (std::isfinite(a.budget_usd) && !rep.hardware->has_cost())
-    throw UsageError("--budget-usd needs --usd-per-gpu-hour (no prices are built in: they vary by provider)");
-  if (std::isfinite(a.inference_tokens) && !(a.inference_tokens >= 0))
-    throw UsageError("--inference-tokens must be zero or positive");
-  const bool limited = std::isfinite(a.unique_tokens);
-  if (!limited && (std::isfinite(a.r_d_star) || std::isfinite(a.r_n_star)))
-    throw UsageError("--r-d-star and --r-n-star need --unique-tokens");
-  if (limited) {
-    plan::DataConstraint dc = rep.law.data_defaults;
-    dc.unique_tokens = a.unique_tokens;
-    if (std::isfinite(a.r_d_star)) dc.r_d_star = a.r_d_star;
-    if (std::isfinite(a.r_n_star)) dc.r_n_star = a.r_n_star;
-    try {
-      plan::limit_unique_tokens(rep.law, dc);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--unique-tokens: ") + e.what() + " (law " + a.law + ")");
-    }
-  }
-  if (!limited && (a.law == "muennighoff" || rep.law.from_data_constrained_fit))
-    rep.notes.push_back("no --unique-tokens: the data-constrained law is planned as if data were unlimited");
-  if (a.frontier_points < 2 || a.frontier_points > 1000) throw UsageError("--frontier-points must be in [2, 1000]");
-
   const plan::Surface& s = rep.law.point;
-  plan::Surface unlimited = s;
-  unlimited.data.reset();
-
-  // --- The budgets.
-  std::vector<std::pair<double, std::string>> budgets;
-  for (double c : a.compute) budgets.push_back({c, "compute"});
-  double c_from_hours = NAN, c_from_usd = NAN;
-  if (std::isfinite(a.gpu_hours)) {
-    c_from_hours = plan::compute_for_gpu_hours(*rep.hardware, a.gpu_hours);
-    budgets.push_back({c_from_hours, "gpu-hours"});
-  }
-  if (std::isfinite(a.budget_usd)) {
-    c_from_usd = plan::compute_for_usd(*rep.hardware, a.budget_usd);
-    budgets.push_back({c_from_usd, "budget-usd"});
-  }
-
-  if (a.target_loss > 0) {
-    rep.target = plan::TargetLoss{a.target_loss, plan::compute_for_loss(rep.law, a.target_loss)};
-    const double c = rep.target->compute.value;
-    if (!std::isfinite(c)) {
-      std::ostringstream why;
-      if (!(a.target_loss > s.irreducible()))
-        why << "--target-loss must be above the irreducible loss E = " << fmt(s.irreducible());
-      else
-        why << "--target-loss " << fmt(a.target_loss) << " cannot be reached by this law with any budget up to 1e60 FLOPs"
-            << (s.data ? " (the unique tokens cap the effective data)" : "");
-      throw UsageError(why.str());
-    }
-    budgets.push_back({c, "target-loss"});
-  }
-
-  // --- One plan per budget.
-  for (const auto& [c, origin] : budgets) {
-    plan::BudgetPlan p;
-    p.origin = origin;
-    p.allocation = plan::optimal_allocation(rep.law, c);
-    if (!std::isfinite(p.allocation.n.value))
-      throw UsageError("no interior optimum for C = " + fmt(c, 3) + " FLOPs (the budget is too small for this law)");
-    if (rep.hardware) p.cost = plan::hardware_cost(*rep.hardware, c);
-    if (a.params > 0) p.fixed = plan::fixed_size(s, a.params, c);
-    if (std::isfinite(a.inference_tokens)) p.inference = plan::inference_aware(s, c, a.inference_tokens);
-    if (limited) {
-      plan::DataConstrainedPlan d;
-      d.unique_tokens = a.unique_tokens;
-      d.epochs = p.allocation.d.value / a.unique_tokens;
-      std::tie(d.effective_n, d.effective_d) = s.effective(p.allocation.n.value, p.allocation.d.value);
-      d.unconstrained = plan::optimum(unlimited, c);
-      d.unconstrained_epochs = d.unconstrained.d / a.unique_tokens;
-      p.data = d;
-    }
-    p.warnings = plan::plan_warnings(rep.law, c, p.allocation.n.value, p.allocation.d.value);
-    rep.plans.push_back(std::move(p));
-  }
-
-  // --- The frontier (for the page and the JSON).
-  if (!a.frontier.empty() || !a.json.empty()) {
-    double lo = a.frontier_min, hi = a.frontier_max;
-    double cmin = INFINITY, cmax = 0;
-    for (const auto& p : rep.plans) cmin = std::min(cmin, p.allocation.compute), cmax = std::max(cmax, p.allocation.compute);
-    if (!std::isfinite(lo)) lo = std::isfinite(rep.law.range.c.min) ? std::min(rep.law.range.c.min, cmin) : cmin / 1e4;
-    if (!std::isfinite(hi)) hi = std::max(cmax * 100, lo * 10);
-    if (!(lo > 0 && hi > lo)) throw UsageError("--frontier-min must be positive and below --frontier-max");
-    rep.frontier = plan::frontier(rep.law, lo, hi, a.frontier_points);
-    if (limited)
-      for (const auto& f : rep.frontier) rep.frontier_unconstrained.push_back(plan::optimum(unlimited, f.compute));
-  }
+  const double c_from_hours = rep.compute_from_gpu_hours, c_from_usd = rep.compute_from_usd;
   // --- Print (only now: every error above leaves a single line and no output).
   out << "law: " << rep.law.name << ": " << s.formula() << "\n";
   if (s.has_closed_form())
@@ -181,7 +108,7 @@ void run_plan(const PlanArgs& a) {
                                                    : std::to_string(rep.law.replicates.size()) + " bootstrap replicates")
             << "\n";
   if (!rep.law.note.empty()) out << "  note: " << rep.law.note << "\n";
-  for (const auto& n : rep.notes) out << "  note: " << n << "\n";
+  for (const auto& n : rep.notes) out << "  note: " << as_flags(n, false) << "\n";
   if (rep.hardware) {
     const auto& hw = *rep.hardware;
     out << "hardware: " << (rep.gpu ? rep.gpu->model : std::string("custom")) << ", peak " << fmt(hw.peak_flops, 4)
@@ -232,8 +159,6 @@ void run_plan(const PlanArgs& a) {
     for (const auto& w : p.warnings) out << "warning: " << w << "\n";
   }
 
-  if (!rep.law.replicates.empty()) rep.notes.push_back("intervals: 2.5% and 97.5% percentiles over the fit's bootstrap replicates");
-  if (rep.hardware) rep.notes.push_back("time = C / (GPUs · peak · MFU); GPU-hours = C / (peak · MFU) / 3600");
   if (!a.frontier.empty()) {
     plan::write_frontier(rep, a.frontier);
     out << "frontier: " << a.frontier << "\n";

@@ -17,29 +17,30 @@ struct PredictArgs {
 };
 
 void run_predict(const PredictArgs& a) {
-  fit::LoadedFit f = fit::load_fit(a.fit_file);
+  const fit::FittedLaw f = fit::load_fit(a.fit_file);
   fit::Run at{a.n, a.d, a.c, a.x, 1, 0, a.u};
   // Complete (N, D, C) through C = 6ND from whichever two were given.
   if (at.c == 0 && at.n > 0 && at.d > 0) at.c = 6 * at.n * at.d;
   if (at.d == 0 && at.n > 0 && at.c > 0) at.d = at.c / (6 * at.n);
   if (at.n == 0 && at.d > 0 && at.c > 0) at.n = at.c / (6 * at.d);
   if (at.u > 0 && at.d > 0 && at.u > at.d) throw UsageError("--u (unique tokens) must not exceed the tokens D");
-  for (fit::Variable v : f.law->variables()) {
+  for (fit::Variable v : f.model->variables()) {
     double value = v == fit::Variable::kN   ? at.n
                    : v == fit::Variable::kD ? at.d
                    : v == fit::Variable::kC ? at.c
                    : v == fit::Variable::kU ? at.u
                                             : at.x;
     if (!(value > 0))
-      throw UsageError(std::string("law ") + f.law->name() + " needs " + fit::variable_name(v) +
+      throw UsageError(std::string("law ") + f.model->name() + " needs " + fit::variable_name(v) +
                        ": give --" + (v == fit::Variable::kX ? "x" : std::string(1, static_cast<char>(std::tolower(fit::variable_name(v)[0])))) +
                        (v == fit::Variable::kX || v == fit::Variable::kU ? "" : " (or two of --n, --d, --c)"));
   }
-  fit::Estimate e = fit::predict_loss(*f.law, f.theta, f.bootstrap_theta, at);
-  fit::Interval pi = fit::prediction_interval(*f.law, f.bootstrap_theta, f.log_residuals, at);
+  const fit::PointPrediction p = f.loss(at);
+  const fit::Estimate& e = p.loss;
+  const fit::Interval& pi = p.pi95;
   auto warning = fit::extrapolation_warning(at.c, f.range, "this prediction");
   if (a.json) {
-    nlohmann::json j = {{"law", f.law->name()},
+    nlohmann::json j = {{"law", f.model->name()},
                         {"N", at.n},
                         {"D", at.d},
                         {"C", at.c},
@@ -49,13 +50,13 @@ void run_predict(const PredictArgs& a) {
                         {"se", std::isfinite(e.se) ? nlohmann::json(e.se) : nlohmann::json(nullptr)},
                         {"ci95", e.has_interval() ? nlohmann::json::array({e.lo, e.hi}) : nlohmann::json(nullptr)},
                         {"pi95", std::isfinite(pi.lo) ? nlohmann::json::array({pi.lo, pi.hi}) : nlohmann::json(nullptr)},
-                        {"orders_past_data", fit::orders_past(at.c, f.range)},
+                        {"orders_past_data", p.orders_past_data},
                         {"warnings", warning ? nlohmann::json::array({*warning}) : nlohmann::json::array()}};
     std::cout << j.dump(2) << "\n";
     return;
   }
-  std::cout << "law " << f.law->name() << " at ";
-  const auto vars = f.law->variables();
+  std::cout << "law " << f.model->name() << " at ";
+  const auto vars = f.model->variables();
   auto uses = [&](fit::Variable v) { return std::find(vars.begin(), vars.end(), v) != vars.end(); };
   if (uses(fit::Variable::kX) && !uses(fit::Variable::kN) && !uses(fit::Variable::kD) && !uses(fit::Variable::kC))
     std::cout << "x " << fmt(at.x, 4);

@@ -24,7 +24,8 @@ void register_report(CLI::App& app) {
     try {
       data = report::report_from_store(a->store, a->options);
     } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
+      const std::string what = e.what();  // library errors name the field (`sweep: ...`); here it is a flag
+      throw UsageError(what.starts_with("sweep: ") ? "--" + what : what);
     }
     report::write_report(data, a->out);
     std::cout << "wrote " << a->out << " (" << data.runs.size() << " runs)\n";

@@ -237,8 +237,8 @@ TEST(CliPlan, BadInputIsOneLineAndExitTwoWithNoOutputWritten) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--law epoch --compute 1e22 --gpu v100", "unknown GPU 'v100'"},
       {"--law epoch --compute 1e22 --gpu h100 --mfu -0.1", "--mfu"},
-      {"--law epoch --compute 1e22 --gpu h100 --mfu 1.5", "--mfu must be in (0, 1]"},
-      {"--law epoch --compute 1e22 --mfu 0", "--mfu must be in (0, 1]"},
+      {"--law epoch --compute 1e22 --gpu h100 --mfu 1.5", "--mfu: must be in (0, 1]"},
+      {"--law epoch --compute 1e22 --mfu 0", "--mfu: must be in (0, 1]"},
       {"--law epoch", "missing budget"},
       {"--law epoch --gpu h100", "missing budget"},
       {"--law " + kaplan_n + " --compute 1e22", "this fit is kaplan-n"},
@@ -247,7 +247,7 @@ TEST(CliPlan, BadInputIsOneLineAndExitTwoWithNoOutputWritten) {
       {"--law epoch --gpu-hours 1e6", "--gpu NAME or --peak-flops"},
       {"--law epoch --compute 1e22 --gpu-hours 10 --gpu a100", "one budget"},
       {"--law kaplan --compute 1e22 --unique-tokens 1e9", "Chinchilla form"},
-      {"--law epoch --compute 1e22 --r-d-star 3", "need --unique-tokens"},
+      {"--law epoch --compute 1e22 --r-d-star 3", "--r-d-star: needs --unique-tokens"},
       {"--law muennighoff --unique-tokens 1e9 --target-loss 1.9", "cannot be reached"},
       {"--law epoch --compute 1e22 --usd-per-gpu-hour -2 --gpu a100", "--usd-per-gpu-hour"},
   };

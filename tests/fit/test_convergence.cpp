@@ -98,7 +98,7 @@ TEST(Convergence, BootstrapSpreadMatchesIndependentFullGridRefits) {
   FitOptions o;
   o.bootstrap = 6;
   o.seed = 9;
-  FitReport r = fit(*law, data, o);
+  FittedLaw r = fit(*law, data, o);
   ASSERT_EQ(r.bootstrap_theta.size(), 6u);
   Problem p = make_problem(*law, data);
   for (int b = 0; b < 6; ++b) {

@@ -43,7 +43,7 @@ TEST(FitRecovery, NoiseFreeDataGivesTheTruthToHighPrecision) {
   auto law = make_law("chinchilla");
   FitOptions o;
   o.bootstrap = 0;
-  FitReport r = fit(*law, data, o);
+  FittedLaw r = fit(*law, data, o);
   EXPECT_EQ(r.starts, 4500);
   EXPECT_GT(r.starts_at_best, 10);
   // Every point can be fitted exactly, so the optimum is the truth up to optimiser precision.
@@ -64,7 +64,7 @@ TEST(FitRecovery, NoisyDataRecoversExponentsWithinTheirIntervals) {
   o.bootstrap = 300;
   o.seed = 3;
   o.at_compute = {1e21};
-  FitReport r = fit(*law, data, o);
+  FittedLaw r = fit(*law, data, o);
   // With 50 runs at 1.5% noise over 3 decades of N the exponents are determined to a few 0.01
   // (bootstrap SE ≈ 0.01–0.02); 0.06 is > 3 SE and still catches a wrong optimum.
   EXPECT_NEAR(r.params[3].value, truth.alpha, 0.06);
@@ -91,7 +91,7 @@ TEST(FitRecovery, BootstrapIntervalsCoverTheTruthAtLeast88PercentOfTheTime) {
     o.starts = small_grid(*law);
     o.bootstrap = 200;
     o.seed = static_cast<uint64_t>(rep);
-    FitReport r = fit(*law, data, o);
+    FittedLaw r = fit(*law, data, o);
     cover_alpha += (truth.alpha >= r.params[3].lo && truth.alpha <= r.params[3].hi) ? 1 : 0;
     cover_beta += (truth.beta >= r.params[4].lo && truth.beta <= r.params[4].hi) ? 1 : 0;
   }

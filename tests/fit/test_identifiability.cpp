@@ -38,7 +38,7 @@ Identified verdict(Estimate e, Scale scale, std::vector<double> reps = {}, int f
   return e.ident.verdict;
 }
 
-const Estimate& param(const FitReport& r, const std::string& name) {
+const Estimate& param(const FittedLaw& r, const std::string& name) {
   for (size_t i = 0; i < r.param_names.size(); ++i)
     if (r.param_names[i] == name) return r.params[i];
   throw std::runtime_error("no parameter " + name);
@@ -46,7 +46,7 @@ const Estimate& param(const FitReport& r, const std::string& name) {
 
 std::string fit_verdict_name(const Estimate& e) { return to_string(e.ident.verdict); }
 
-const Estimate& derived(const FitReport& r, const std::string& name) {
+const Estimate& derived(const FittedLaw& r, const std::string& name) {
   for (const auto& d : r.derived)
     if (d.name == name) return d.estimate;
   throw std::runtime_error("no derived " + name);
@@ -117,7 +117,7 @@ TEST(Identifiability, WideChinchillaDesignIdentifiesEveryParameter) {
   o.bootstrap = 100;
   o.seed = 2;
   o.at_compute = {1e22};
-  FitReport r = fit(*make_law("chinchilla"), ds, o);
+  FittedLaw r = fit(*make_law("chinchilla"), ds, o);
   for (size_t i = 0; i < r.params.size(); ++i)
     EXPECT_EQ(r.params[i].ident.verdict, Identified::kYes) << r.param_names[i] << ": " << r.params[i].ident.reason;
   // a and b are identified; G = (αA/(βB))^(1/(α+β)) amplifies A's right tail by 1/(α+β) ≈ 1.6 and
@@ -148,7 +148,7 @@ TEST(Identifiability, NarrowDesignLeavesTheFloorOrTheDataTermUnidentified) {
   FitOptions o;
   o.bootstrap = 100;
   o.seed = 2;
-  FitReport r = fit(*make_law("chinchilla"), ds, o);
+  FittedLaw r = fit(*make_law("chinchilla"), ds, o);
   const bool e_no = param(r, "E").ident.verdict == Identified::kNo;
   const bool b_no = param(r, "B").ident.verdict == Identified::kNo;
   EXPECT_TRUE(e_no || b_no) << "E: " << param(r, "E").ident.reason << "; B: " << param(r, "B").ident.reason;
@@ -172,7 +172,7 @@ TEST(Identifiability, EightRunsDoNotDetermineAChinchillaFit) {
   FitOptions o;
   o.bootstrap = 100;
   o.seed = 4;
-  FitReport r = fit(*make_law("chinchilla"), ds, o);
+  FittedLaw r = fit(*make_law("chinchilla"), ds, o);
   EXPECT_EQ(param(r, "A").ident.verdict, Identified::kNo) << "A SE " << param(r, "A").se << ": " << param(r, "A").ident.reason;
   int unidentified = 0;
   for (const auto& p : r.params) unidentified += p.ident.verdict == Identified::kNo;
@@ -197,7 +197,7 @@ TEST(Identifiability, NoRepeatedDataLeavesRDStarUnidentified) {
     }
   FitOptions o;
   o.bootstrap = 20;
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   const Estimate& rd = param(r, "R_D_star");
   EXPECT_EQ(rd.ident.verdict, Identified::kNo) << rd.ident.reason;
   EXPECT_NE(rd.ident.reason.find("no run tests it"), std::string::npos) << rd.ident.reason;
@@ -227,7 +227,7 @@ TEST(Identifiability, PredictionThatDependsOnAnUntestedParameterIsNotIdentified)
   FitOptions o;
   o.bootstrap = 20;
   o.at_points = {{1e7, 4e10, 6 * 1e7 * 4e10, 0, 0, 0, 1e10}, {1e11, 4e10, 6 * 1e11 * 4e10, 0, 0, 0, 1e9}};
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   ASSERT_EQ(param(r, "R_N_star").ident.verdict, Identified::kNo);
   ASSERT_EQ(r.at_points.size(), 2u);
   EXPECT_NE(r.at_points[0].loss.ident.verdict, Identified::kNo) << r.at_points[0].loss.ident.reason;
@@ -243,7 +243,7 @@ TEST(Identifiability, FixedParametersHaveZeroSEAndVerdictFixed) {
   Dataset ds = make_synthetic(ChinchillaParams{}, d);
   FitOptions o;
   o.bootstrap = 30;
-  FitReport r = fit(*make_law("chinchilla", {false, {{"E", 1.69}, {"beta", 0.28}}}), ds, o);
+  FittedLaw r = fit(*make_law("chinchilla", {false, {{"E", 1.69}, {"beta", 0.28}}}), ds, o);
   for (const char* name : {"E", "beta"}) {
     const Estimate& e = param(r, name);
     EXPECT_EQ(e.se, 0.0) << name;  // exactly, not 1e-15

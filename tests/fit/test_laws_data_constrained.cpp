@@ -164,7 +164,7 @@ TEST(DataConstrained, RecoversKnownParametersFromRepeatedEpochRuns) {
   Dataset ds = repeated_epoch_runs(*law, truth, 0.003, true);
   FitOptions o;
   o.bootstrap = 0;
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   ASSERT_EQ(r.params.size(), 7u);
   EXPECT_LT(r.quality.rmse_log, 0.005);
   EXPECT_NEAR(r.params[5].value / 15.4, 1.0, 0.15) << "R_D_star " << r.params[5].value;
@@ -184,7 +184,7 @@ TEST(DataConstrained, UnidentifiedRNStarIsReportedAndCanBeHeldAtThePublishedValu
   for (const auto& r : ds.runs) ASSERT_LT(std::log(r.n), DataConstrained::log_n_opt(t.data(), std::log(r.u)));
   FitOptions o;
   o.bootstrap = 8;
-  FitReport free_fit = fit(*law, ds, o);
+  FittedLaw free_fit = fit(*law, ds, o);
   bool warned = false;
   for (const auto& w : free_fit.warnings) warned |= w.find("ln_R_N_star has no effect") != std::string::npos;
   EXPECT_TRUE(warned);
@@ -192,7 +192,7 @@ TEST(DataConstrained, UnidentifiedRNStarIsReportedAndCanBeHeldAtThePublishedValu
   auto fixed = make_law("data-constrained", {false, {{"R_N_star", 5.309}}});
   EXPECT_EQ(fixed->dim(), 6u);
   EXPECT_EQ(fixed->param_names().size(), 7u);
-  FitReport r = fit(*fixed, ds, o);
+  FittedLaw r = fit(*fixed, ds, o);
   EXPECT_DOUBLE_EQ(r.params[6].value, 5.309);
   EXPECT_DOUBLE_EQ(r.params[6].lo, 5.309);  // a fixed parameter has no spread
   EXPECT_NEAR(r.params[5].value / 15.4, 1.0, 0.2) << "R_D_star " << r.params[5].value;
@@ -276,7 +276,7 @@ Dataset paper_runs(const RepeatedDesign& design) {
   return ds;
 }
 
-size_t index_of(const FitReport& r, const std::string& name) {
+size_t index_of(const FittedLaw& r, const std::string& name) {
   auto it = std::find(r.param_names.begin(), r.param_names.end(), name);
   EXPECT_NE(it, r.param_names.end()) << name;
   return static_cast<size_t>(it - r.param_names.begin());
@@ -317,7 +317,7 @@ TEST(DataConstrainedTwoStage, RecoversThePapersRDStarAndRNStarWithPropagatedInte
   o.seed = 3;
   auto f = fit_data_constrained(ds, o);
   ASSERT_EQ(f.procedure, DataConstrainedProcedure::kTwoStage);
-  const FitReport& r = f.report;
+  const FittedLaw& r = f.report;
   // A normal fit of the plain 7-parameter law: what predict and plan read.
   EXPECT_EQ(r.law, "data-constrained");
   EXPECT_TRUE(r.law_options.fixed.empty());
@@ -382,7 +382,7 @@ TEST(DataConstrainedTwoStage, DefaultIsTwoStageOnlyWhenBothKindsOfRunExistAndJoi
   f = fit_data_constrained(both, o, {DataConstrainedProcedure::kJoint, {}});
   EXPECT_EQ(f.procedure, DataConstrainedProcedure::kJoint);
   EXPECT_FALSE(f.chosen_by_default);
-  FitReport joint = fit(*make_law("data-constrained"), both, o);
+  FittedLaw joint = fit(*make_law("data-constrained"), both, o);
   EXPECT_EQ(f.report.theta, joint.theta);
 
   // Two-stage asked for without enough single-epoch runs for the base law: an error naming the field.
@@ -438,7 +438,7 @@ TEST(DataConstrainedTwoStage, IsTheBaseFromSingleEpochRunsThenTheDecayWhereJoint
   single.runs.clear();
   for (const auto& r : ds.runs)
     if (is_single_epoch(r)) single.runs.push_back(r);
-  FitReport base = fit(*make_law("chinchilla"), single, o);
+  FittedLaw base = fit(*make_law("chinchilla"), single, o);
   for (const char* name : {"E", "A", "B", "alpha", "beta"})
     EXPECT_NEAR(two.report.params[index_of(two.report, name)].value, base.params[index_of(base, name)].value,
                 1e-9 * std::fabs(base.params[index_of(base, name)].value))
@@ -447,7 +447,7 @@ TEST(DataConstrainedTwoStage, IsTheBaseFromSingleEpochRunsThenTheDecayWhereJoint
   auto held = make_law("data-constrained", {false, {{"E", base.params[0].value}, {"A", base.params[1].value},
                                                     {"B", base.params[2].value}, {"alpha", base.params[3].value},
                                                     {"beta", base.params[4].value}}});
-  FitReport by_hand = fit(*held, ds, o);
+  FittedLaw by_hand = fit(*held, ds, o);
   EXPECT_NEAR(two.report.params[5].value, by_hand.params[5].value, 1e-4 * by_hand.params[5].value);
   EXPECT_NEAR(two.report.params[6].value, by_hand.params[6].value, 1e-4 * by_hand.params[6].value);
 

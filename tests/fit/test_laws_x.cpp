@@ -107,7 +107,7 @@ TEST(LawsOfX, InferenceLawRecoversFloorScaleAndExponent) {
   o.bootstrap = 50;
   o.seed = 1;
   auto law = make_law("inference");
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   EXPECT_NEAR(r.params[0].value, 0.08, 0.01) << "L_inf";
   EXPECT_NEAR(r.params[1].value, 0.6, 0.05) << "K";
   EXPECT_NEAR(r.params[2].value, 0.5, 0.06) << "gamma";
@@ -122,7 +122,7 @@ TEST(LawsOfX, BrokenLawRecoversTheBreakAndBothSlopes) {
   FitOptions o;
   o.bootstrap = 0;
   auto law = make_law("broken");
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   const double c0 = r.params[index_of(*law, "c0")].value, c1 = r.params[index_of(*law, "c1")].value;
   const double d1 = r.params[index_of(*law, "d1")].value;
   EXPECT_NEAR(c0, 0.2, 0.04);
@@ -137,7 +137,7 @@ TEST(LawsOfX, TwoBreakLawRecoversBothBreaks) {
   FitOptions o;
   o.bootstrap = 0;
   auto law = make_law("broken-2");
-  FitReport r = fit(*law, ds, o);
+  FittedLaw r = fit(*law, ds, o);
   auto v = [&](const char* n) { return r.params[index_of(*law, n)].value; };
   EXPECT_NEAR(v("c0"), 0.1, 0.05);
   EXPECT_NEAR(v("c0") + v("c1"), 0.6, 0.1);
@@ -154,8 +154,8 @@ TEST(LawsOfX, BrokenLawExtrapolatesABendingCurveBetterThanAPowerLaw) {
   FitOptions o;
   o.bootstrap = 20;
   o.holdout_top_x = 5;
-  FitReport broken = fit(*make_law("broken"), ds, o);
-  FitReport power = fit(*make_law("power"), ds, o);
+  FittedLaw broken = fit(*make_law("broken"), ds, o);
+  FittedLaw power = fit(*make_law("power"), ds, o);
   ASSERT_TRUE(broken.holdout && power.holdout);
   EXPECT_EQ(broken.holdout->by, "x");
   EXPECT_EQ(broken.holdout->train_points, 25);

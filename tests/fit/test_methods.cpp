@@ -41,9 +41,9 @@ TEST(Methods, VarProAndLbfgsAgreeOnNoiseFreeData) {
   Dataset data = grid_data(0, 1);
   FitOptions o;
   o.bootstrap = 0;
-  FitReport lb = fit(*law, data, o);
+  FittedLaw lb = fit(*law, data, o);
   o.method = Method::kVarPro;
-  FitReport vp = fit(*law, data, o);
+  FittedLaw vp = fit(*law, data, o);
   for (size_t i = 0; i < 5; ++i) EXPECT_NEAR(vp.params[i].value / lb.params[i].value, 1, 1e-4) << lb.param_names[i];
 }
 
@@ -54,9 +54,9 @@ TEST(Methods, VarProAndLbfgsAgreeWithinNoiseOnNoisyData) {
   Dataset data = grid_data(0.015, 4);
   FitOptions o;
   o.bootstrap = 100;
-  FitReport lb = fit(*law, data, o);
+  FittedLaw lb = fit(*law, data, o);
   o.method = Method::kVarPro;
-  FitReport vp = fit(*law, data, o);
+  FittedLaw vp = fit(*law, data, o);
   for (size_t i : {3u, 4u}) {
     double se = std::max(lb.params[i].se, vp.params[i].se);
     EXPECT_NEAR(vp.params[i].value, lb.params[i].value, 3 * se) << lb.param_names[i];
@@ -77,7 +77,7 @@ TEST(Methods, KaplanSingleVariableLawsRecoverTheirExponents) {
   }
   FitOptions o;
   o.bootstrap = 200;
-  FitReport r = fit(*make_law("kaplan-n"), ds, o);
+  FittedLaw r = fit(*make_law("kaplan-n"), ds, o);
   EXPECT_NEAR(r.params[1].value, 0.076, 0.006);  // α_N; SE at this noise is ~0.002
   EXPECT_NEAR(std::log10(r.params[0].value), std::log10(8.8e13), 1.0);
   EXPECT_LE(r.params[1].lo, 0.076);
@@ -94,7 +94,7 @@ TEST(Methods, PowerLawWithIrreducibleTermOnAnyColumn) {
   }
   FitOptions o;
   o.bootstrap = 0;
-  FitReport r = fit(*make_law("power"), ds, o);
+  FittedLaw r = fit(*make_law("power"), ds, o);
   EXPECT_NEAR(r.params[0].value, 0.5, 1e-4);
   EXPECT_NEAR(r.params[1].value, 3.0, 1e-3);
   EXPECT_NEAR(r.params[2].value, 0.4, 1e-4);
@@ -112,7 +112,7 @@ TEST(Methods, KaplanNDRecoversItsOwnLaw) {
     }
   FitOptions o;
   o.bootstrap = 0;
-  FitReport r = fit(*make_law("kaplan-nd"), ds, o);
+  FittedLaw r = fit(*make_law("kaplan-nd"), ds, o);
   EXPECT_NEAR(r.params[2].value, 0.076, 1e-3);
   EXPECT_NEAR(r.params[3].value, 0.103, 1e-3);
   EXPECT_LT(r.quality.rmse_log, 1e-5);
@@ -130,8 +130,8 @@ TEST(Methods, AicPrefersTheTrueLawOverASimplerOne) {
   }
   FitOptions o;
   o.bootstrap = 0;
-  FitReport plain = fit(*make_law("kaplan-n", {false}), ds, o);
-  FitReport with_e = fit(*make_law("kaplan-n", {true}), ds, o);
+  FittedLaw plain = fit(*make_law("kaplan-n", {false}), ds, o);
+  FittedLaw with_e = fit(*make_law("kaplan-n", {true}), ds, o);
   EXPECT_LT(with_e.quality.aic, plain.quality.aic - 10);
   EXPECT_LT(with_e.quality.bic, plain.quality.bic - 10);
   // E is the weakest-determined parameter (its effect is confounded with the exponent over 3
@@ -152,7 +152,7 @@ TEST(Methods, HoldoutPredictsTheLargestBudgetsAndWarnsFarOut) {
   o.bootstrap = 100;
   o.holdout_top_compute = 7;
   o.at_compute = {1e22, 1e24};
-  FitReport r = fit(*make_law("chinchilla"), data, o);
+  FittedLaw r = fit(*make_law("chinchilla"), data, o);
   ASSERT_TRUE(r.holdout.has_value());
   EXPECT_EQ(r.holdout->train_points, 56);
   ASSERT_EQ(r.holdout->rows.size(), 7u);

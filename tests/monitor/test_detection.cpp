@@ -33,7 +33,7 @@ double tokens_at(int i) { return kFinal * i / kEvals; }
 
 // A law fitted by the engine to synthetic IsoFLOP runs with `noise` (σ of log loss), written to
 // JSON and loaded back exactly as `scalinglab monitor --law fit.json` would.
-std::shared_ptr<const sf::LoadedFit> fitted_law(double noise, uint64_t seed) {
+std::shared_ptr<const sf::FittedLaw> fitted_law(double noise, uint64_t seed) {
   sf::SyntheticDesign d;
   d.c_min = 1e18;
   d.c_max = 1e20;
@@ -48,11 +48,11 @@ std::shared_ptr<const sf::LoadedFit> fitted_law(double noise, uint64_t seed) {
   o.bootstrap = 200;
   o.seed = seed;
   o.threads = 2;
-  sf::FitReport rep = sf::fit(*sf::make_law("chinchilla"), data, o);
+  sf::FittedLaw rep = sf::fit(*sf::make_law("chinchilla"), data, o);
   TempDir dir;
   std::string path = dir / "fit.json";
   scalinglab::io::write_file_atomic(path, sf::to_json(rep).dump());
-  return std::make_shared<sf::LoadedFit>(sf::load_fit(path));
+  return std::make_shared<sf::FittedLaw>(sf::load_fit(path));
 }
 
 // One run's evaluations: true loss × exp(σ z), times `bend` from evaluation `bend_at` on.
@@ -98,7 +98,7 @@ Outcome monitor(sm::MonitorOptions o, const std::vector<sm::LogRecord>& records)
   return out;
 }
 
-sm::MonitorOptions law_options(std::shared_ptr<const sf::LoadedFit> law) {
+sm::MonitorOptions law_options(std::shared_ptr<const sf::FittedLaw> law) {
   sm::MonitorOptions o;
   o.law = std::move(law);
   o.params = kN;

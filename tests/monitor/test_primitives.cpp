@@ -128,9 +128,9 @@ TEST(LawBand, SelectQuantileMatchesSortingQuantile) {
 
 TEST(LawBand, AtNinetyFivePercentEqualsThePredictionInterval) {
   // A hand-made fit: the Chinchilla law with jittered bootstrap replicates and residuals.
-  auto f = std::make_shared<scalinglab::fit::LoadedFit>();
-  f->law = scalinglab::fit::make_law("chinchilla");
-  f->theta = f->law->to_internal({1.69, 406.4, 410.7, 0.34, 0.28});
+  auto f = std::make_shared<scalinglab::fit::FittedLaw>();
+  f->model = scalinglab::fit::make_law("chinchilla");
+  f->theta = f->model->to_internal({1.69, 406.4, 410.7, 0.34, 0.28});
   std::mt19937 rng(5);
   std::normal_distribution<double> z;
   for (int b = 0; b < 300; ++b) {
@@ -138,11 +138,15 @@ TEST(LawBand, AtNinetyFivePercentEqualsThePredictionInterval) {
     for (auto& x : t) x += 0.01 * z(rng);
     f->bootstrap_theta.push_back(t);
   }
-  for (int i = 0; i < 60; ++i) f->log_residuals.push_back(0.01 * z(rng));
+  for (int i = 0; i < 60; ++i) {
+    scalinglab::fit::Residual r;
+    r.log_residual = 0.01 * z(rng);
+    f->residuals.push_back(r);
+  }
   sm::LawBand band(f, 4e8, 0.95);
   for (double d : {1e8, 1e9, 8e9}) {
     scalinglab::fit::Run at{4e8, d, 6 * 4e8 * d, d, 1, 0};
-    auto pi = scalinglab::fit::prediction_interval(*f->law, f->bootstrap_theta, f->log_residuals, at);
+    auto pi = scalinglab::fit::prediction_interval(*f->model, f->bootstrap_theta, f->log_residuals(), at);
     sm::Band b = band.at(d);
     EXPECT_DOUBLE_EQ(b.lo, pi.lo);
     EXPECT_DOUBLE_EQ(b.hi, pi.hi);
@@ -154,8 +158,8 @@ TEST(LawBand, AtNinetyFivePercentEqualsThePredictionInterval) {
   EXPECT_LT(wide.at(1e9).lo, band.at(1e9).lo);
   EXPECT_GT(wide.at(1e9).hi, band.at(1e9).hi);
   EXPECT_THROW(sm::LawBand(f, 0, 0.95), std::invalid_argument);
-  auto bare = std::make_shared<scalinglab::fit::LoadedFit>();
-  bare->law = scalinglab::fit::make_law("chinchilla");
+  auto bare = std::make_shared<scalinglab::fit::FittedLaw>();
+  bare->model = scalinglab::fit::make_law("chinchilla");
   bare->theta = f->theta;
   EXPECT_THROW(sm::LawBand(bare, 4e8, 0.95), std::invalid_argument);
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "scalinglab/fit/data_constrained.h"
 #include "scalinglab/fit/frontier.h"
 #include "scalinglab/plan/optimum.h"
 #include "scalinglab/plan/planner.h"
@@ -28,24 +29,24 @@ TEST(DataConstrained, ReproducesThePublishedLossChecks) {
 
 TEST(DataConstrained, EffectiveDataSaturatesAtUTimesOnePlusRStar) {
   const double u = 1e10, r_star = 15.387756;
-  EXPECT_DOUBLE_EQ(plan::effective_count(u, u, r_star), u);  // one epoch: D' = D
+  EXPECT_DOUBLE_EQ(scalinglab::fit::effective_count(u, u, r_star), u);  // one epoch: D' = D
   double prev = u;
   for (double epochs : {1.5, 2.0, 4.0, 10.0, 40.0, 100.0, 400.0}) {
-    const double dp = plan::effective_count(epochs * u, u, r_star);
+    const double dp = scalinglab::fit::effective_count(u, epochs * u, r_star);
     EXPECT_GT(dp, prev) << epochs;              // more repetitions always add something ...
     EXPECT_LT(dp, epochs * u) << epochs;        // ... but less than fresh data would
     EXPECT_LT(dp, u * (1 + r_star)) << epochs;  // ... and never past the ceiling
     prev = dp;
   }
   // A few epochs are nearly as good as fresh data (the paper: up to ~4 epochs change little).
-  EXPECT_GT(plan::effective_count(2 * u, u, r_star) / (2 * u), 0.98);
+  EXPECT_GT(scalinglab::fit::effective_count(u, 2 * u, r_star) / (2 * u), 0.98);
   // The gap to the ceiling shrinks like e^(−R/R*): check it numerically at R = 10·R*, 30·R*.
   for (double k : {10.0, 30.0}) {
-    const double r = k * r_star, dp = plan::effective_count((1 + r) * u, u, r_star);
+    const double r = k * r_star, dp = scalinglab::fit::effective_count(u, (1 + r) * u, r_star);
     const double gap = (u * (1 + r_star) - dp) / (u * r_star);
     EXPECT_NEAR(gap, std::exp(-k), 1e-9 + 1e-6 * std::exp(-k));
   }
-  EXPECT_NEAR(plan::effective_count(1e6 * u, u, r_star) / (u * (1 + r_star)), 1, 1e-12);
+  EXPECT_NEAR(scalinglab::fit::effective_count(u, 1e6 * u, r_star) / (u * (1 + r_star)), 1, 1e-12);
 }
 
 TEST(DataConstrained, OneEpochOfEnoughDataGivesTheUnconstrainedPlan) {

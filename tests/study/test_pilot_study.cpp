@@ -115,6 +115,23 @@ TEST(PilotStudy, DemoWithASpecWritesStoreSummaryAndReportThenResumesWithoutRetra
     EXPECT_EQ((*v)["predicted_loss"].get<double>(), predicted);
     EXPECT_TRUE(fs::exists(fs::path((*v)["run_dir"].get<std::string>()) / "result.json"));
   }
+  // The demo leaves its fits and runs table for the planner: plan and predict read
+  // fits/chinchilla.json and give the summary's own frontier and the fitted law's loss.
+  for (const auto& f : s["files"]) EXPECT_TRUE(fs::exists(out / f.get<std::string>())) << f;
+  ASSERT_TRUE(fs::exists(out / "fits" / "chinchilla.json"));
+  ASSERT_TRUE(fs::exists(out / "runs.csv"));
+  const double c_plan = s["frontier"][0]["C"];
+  auto plan = scalinglab::testing::scalinglab_cli("plan --law " + (out / "fits" / "chinchilla.json").string() +
+                                                  " --compute " + std::to_string(c_plan) + " --json -");
+  ASSERT_EQ(plan.code, 0) << plan.out;
+  const auto pj = nlohmann::json::parse(plan.out);
+  const double n_summary = s["frontier"][0]["N_opt"]["value"];
+  EXPECT_NEAR(pj["plans"][0]["N_opt"]["value"].get<double>(), n_summary, 1e-5 * n_summary);
+  auto pred = scalinglab::testing::scalinglab_cli("predict --law " + (out / "fits" / "chinchilla.json").string() +
+                                                  " --n " + std::to_string(h["N"].get<double>()) + " --d " +
+                                                  std::to_string(h["D"].get<double>()) + " --json");
+  ASSERT_EQ(pred.code, 0) << pred.out;
+  EXPECT_NEAR(nlohmann::json::parse(pred.out)["loss"].get<double>(), h["by_law"][0]["predicted_loss"].get<double>(), 1e-4);
   const std::string html = scalinglab::io::read_file((out / "report.html").string());
   for (const char* needle : {"id=\"plot-loss-tokens\"", "id=\"sec-approaches\"", "id=\"plot-holdout\"", "Approach 3", "kaplan-nd alone", "id=\"sec-backtest\""})
     EXPECT_NE(html.find(needle), std::string::npos) << needle;

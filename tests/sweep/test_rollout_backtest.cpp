@@ -67,7 +67,7 @@ double reference_error(const std::string& law, const fit::Dataset& all, const st
   fit::FitOptions fo;
   fo.bootstrap = 0;
   for (size_t i : target) fo.at_points.push_back(all.runs[i]);
-  fit::FitReport rep = fit::fit(*fit::make_law(law), t, fo);
+  fit::FittedLaw rep = fit::fit(*fit::make_law(law), t, fo);
   double sum = 0;
   for (size_t i = 0; i < target.size(); ++i)
     sum += std::fabs(rep.at_points[i].loss.value - all.runs[target[i]].loss) / all.runs[target[i]].loss;

@@ -2,27 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 
+#include "scalinglab/analysis/store_runs.h"
 #include "scalinglab/fit/fit_json.h"
 #include "scalinglab/fit/frontier.h"
+#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/sweep/sweep_spec.h"
 
 namespace scalinglab::analysis {
 namespace {
-
-store::SweepRecord pick_sweep(const store::RunStore& st, const std::string& path, const std::string& name) {
-  if (name.empty()) {
-    auto sweeps = st.sweeps();
-    if (sweeps.size() != 1)
-      throw std::invalid_argument(path + ": holds " + std::to_string(sweeps.size()) + " sweeps; name one with --sweep");
-    return sweeps[0];
-  }
-  auto sw = st.sweep(name);
-  if (!sw) throw std::invalid_argument(path + ": no sweep named '" + name + "'");
-  return *sw;
-}
 
 // The loss of the compute-optimal frontier at a few dozen log-spaced budgets: Kaplan's L(C) is
 // fitted to the envelope (approach 1), thinned because neighbouring envelope points are nearly
@@ -68,26 +59,14 @@ void assign_budgets(SweepAnalysis& a) {
 
 SweepAnalysis analyze_store(const std::string& path, const AnalysisOptions& o) {
   store::RunStore st = store::RunStore::open(path, {store::OpenMode::kReadOnly});
+  StoreRuns runs = load_store_runs(st, path, o.sweep);
   SweepAnalysis a;
   a.store_path = path;
-  a.sweep = pick_sweep(st, path, o.sweep);
-  a.counts = st.counts(a.sweep.id);
-  a.final_losses.source = path;
-  a.final_losses.has_n = a.final_losses.has_d = a.final_losses.has_c = true;
-  for (const auto& r : st.runs(a.sweep.id, store::RunStatus::kDone)) {
-    if (!r.eval_loss) continue;
-    const double n = static_cast<double>(r.params_total);
-    a.run_keys.push_back(r.key);
-    a.final_losses.runs.push_back({n, r.tokens, 6 * n * r.tokens, 0, *r.eval_loss, r.id});
-    fit::TrainingCurve curve{r.key, n, {}, r.id};
-    for (const auto& p : st.points(r.id)) {
-      if (!p.eval_loss || !std::isfinite(*p.eval_loss) || p.tokens == 0) continue;
-      const double c = 6 * n * static_cast<double>(p.tokens);
-      if (!curve.points.empty() && c <= curve.points.back().c) continue;
-      curve.points.push_back({static_cast<double>(p.tokens), c, *p.eval_loss, 0});
-    }
-    a.curves.push_back(std::move(curve));
-  }
+  a.sweep = runs.sweep;
+  a.counts = runs.counts;
+  a.run_keys = std::move(runs.keys);
+  a.final_losses = std::move(runs.final_losses);
+  a.curves = std::move(runs.curves);
   assign_budgets(a);
   for (const auto& r : a.final_losses.runs) {
     a.c_min = a.c_min == 0 ? r.c : std::min(a.c_min, r.c);
@@ -160,7 +139,7 @@ nlohmann::json estimate(const fit::Estimate& e) {
   return j;
 }
 
-nlohmann::json law_summary(const fit::FitReport& r) {
+nlohmann::json law_summary(const fit::FittedLaw& r) {
   nlohmann::json params = nlohmann::json::object();
   for (size_t i = 0; i < r.param_names.size(); ++i) params[r.param_names[i]] = estimate(r.params[i]);
   nlohmann::json j = {{"law", r.law},
@@ -260,6 +239,24 @@ nlohmann::json summary_json(const SweepAnalysis& a) {
   }
   j["warnings"] = a.warnings;
   return j;
+}
+
+std::vector<std::string> write_sweep_files(const SweepAnalysis& a, const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path fits = fs::path(dir) / "fits";
+  fs::create_directories(fits);
+  std::vector<std::string> written;
+  auto put = [&](const fs::path& p, const std::string& text) {
+    io::write_file_atomic(p.string(), text);
+    written.push_back(p.string());
+  };
+  if (a.chinchilla) put(fits / "chinchilla.json", fit::to_json(*a.chinchilla).dump(2) + "\n");
+  if (a.kaplan_nd) put(fits / "kaplan-nd.json", fit::to_json(*a.kaplan_nd).dump(2) + "\n");
+  if (a.kaplan_c) put(fits / "kaplan-c.json", fit::to_json(*a.kaplan_c).dump(2) + "\n");
+  if (a.envelope) put(fits / "approach1.json", fit::to_json(*a.envelope).dump(2) + "\n");
+  if (a.isoflop) put(fits / "approach2.json", fit::to_json(*a.isoflop).dump(2) + "\n");
+  put(fs::path(dir) / "runs.csv", runs_csv(a.run_keys, a.final_losses));
+  return written;
 }
 
 }  // namespace scalinglab::analysis

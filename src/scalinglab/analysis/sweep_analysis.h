@@ -35,11 +35,11 @@ struct SweepAnalysis {
   fit::Dataset final_losses;                // N total, D, C = 6ND, final validation loss
   std::vector<fit::TrainingCurve> curves;   // validation loss as each run progressed
   std::vector<double> plan_budgets;
-  std::optional<fit::FitReport> chinchilla;       // approach 3
+  std::optional<fit::FittedLaw> chinchilla;       // approach 3
   std::optional<fit::IsoflopResult> isoflop;      // approach 2
   std::optional<fit::EnvelopeResult> envelope;    // approach 1
-  std::optional<fit::FitReport> kaplan_nd;        // Kaplan et al. 2020 eq. 1.5, on the same final losses
-  std::optional<fit::FitReport> kaplan_c;         // Kaplan's L(C) on the compute-optimal frontier (approach 1)
+  std::optional<fit::FittedLaw> kaplan_nd;        // Kaplan et al. 2020 eq. 1.5, on the same final losses
+  std::optional<fit::FittedLaw> kaplan_c;         // Kaplan's L(C) on the compute-optimal frontier (approach 1)
   std::optional<sweep::ValidationResult> validation;
   // Whether approaches 1, 2 and 3 agree on a (N_opt ∝ C^a) within their 95% intervals.
   fit::ExponentAgreement agreement;
@@ -55,5 +55,14 @@ SweepAnalysis analyze_store(const std::string& store_path, const AnalysisOptions
 // compute_range, fits with intervals and identifiability verdicts, agreement_on_a, frontier,
 // heldout, warnings.
 nlohmann::json summary_json(const SweepAnalysis& a);
+
+// The files a sweep leaves for the rest of the tool, beside its summary.json in `dir`:
+// fits/chinchilla.json, fits/kaplan-nd.json and fits/kaplan-c.json as `scalinglab fit --json`
+// writes them (what `plan --law` and `predict --law` read), fits/approach1.json and
+// fits/approach2.json as `fit --approach 1|2 --json` writes them, each only when that fit was
+// done, and runs.csv (store_runs.h: runs_csv), the table those fits were made from. Every file is
+// written atomically (a reader sees the old file or the new one). Returns the paths written, in
+// that order; throws std::runtime_error when a file cannot be written.
+std::vector<std::string> write_sweep_files(const SweepAnalysis& a, const std::string& dir);
 
 }  // namespace scalinglab::analysis

@@ -39,15 +39,14 @@ ChinchillaParams chinchilla_from(const Law& law, const std::vector<double>& thet
   return {p[0], p[1], p[2], p[3], p[4]};
 }
 
-// Every quantity that gets an interval, as one flat vector computed from θ: public parameters,
-// law-specific scalars, then predictions at the requested budgets and points. Computing them the
-// same way for the optimum and for each bootstrap replicate keeps the intervals consistent.
+// Every parameter-like quantity that gets an interval, as one flat vector computed from θ: public
+// parameters, then law-specific scalars. Computing them the same way for the optimum and for each
+// bootstrap replicate keeps the intervals consistent. (Predictions at budgets and points are the
+// FittedLaw's questions, fitted_law.cpp.)
 struct DerivedLayout {
-  bool chinchilla = false, loss_vs_compute = false;
-  size_t params = 0, scalars = 0, per_compute = 0;
+  bool chinchilla = false;
+  size_t params = 0, scalars = 0;
   std::vector<std::string> scalar_names;
-  std::vector<double> at_compute;
-  std::vector<Run> at_points;
 
   std::vector<double> evaluate(const Law& law, const std::vector<double>& theta) const {
     std::vector<double> out = law.to_public(theta.data());
@@ -56,29 +55,17 @@ struct DerivedLayout {
       out.push_back(chinchilla_a(p));
       out.push_back(chinchilla_b(p));
       out.push_back(chinchilla_G(p));
-      for (double c : at_compute) {
-        double n = chinchilla_n_opt(p, c), d = chinchilla_d_opt(p, c);
-        out.insert(out.end(), {n, d, d / n, p.loss(n, d)});
-      }
-    } else if (loss_vs_compute) {
-      for (double c : at_compute) out.push_back(std::exp(law.log_predict(theta.data(), log_point({0, 0, c, 0, 1, 0}), nullptr)));
     }
-    for (const Run& r : at_points) out.push_back(std::exp(law.log_predict(theta.data(), log_point(r), nullptr)));
     return out;
   }
 };
 
-DerivedLayout make_layout(const Law& law, const FitOptions& options) {
+DerivedLayout make_layout(const Law& law) {
   DerivedLayout l;
   l.params = law.param_names().size();  // may exceed dim() when parameters are fixed
   l.chinchilla = law.name() == "chinchilla";
-  auto vars = law.variables();
-  l.loss_vs_compute = vars.size() == 1 && vars[0] == Variable::kC;
   if (l.chinchilla) l.scalar_names = {"a", "b", "G"};
   l.scalars = l.scalar_names.size();
-  l.per_compute = l.chinchilla ? 4 : (l.loss_vs_compute ? 1 : 0);
-  if (l.per_compute) l.at_compute = options.at_compute;
-  l.at_points = options.at_points;
   return l;
 }
 
@@ -150,7 +137,8 @@ Interval prediction_interval(const Law& law, const std::vector<std::vector<doubl
   return iv;
 }
 
-FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
+static FittedLaw fit_law(const Law& law, const std::shared_ptr<const Law>& model, const Dataset& data,
+                  const FitOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
   Problem problem = make_problem(law, data);
   const size_t k = law.dim();
@@ -161,16 +149,10 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   if (options.method == Method::kVarPro && !law.separable())
     throw std::invalid_argument("--method varpro needs a law linear in its coefficients; " + law.name() + " is not");
 
-  for (const Run& r : options.at_points)
-    for (Variable v : law.variables()) {
-      const double value = v == Variable::kN ? r.n : v == Variable::kD ? r.d : v == Variable::kC ? r.c
-                           : v == Variable::kU ? r.u : r.x;
-      if (!(value > 0))
-        throw std::invalid_argument(std::string("a prediction point lacks ") + variable_name(v) + ", which law " +
-                                    law.name() + " needs" + (v == Variable::kU ? " (give --at N,D,U)" : ""));
-    }
+  for (const Run& r : options.at_points) check_prediction_inputs(law, r);
 
-  FitReport rep;
+  FittedLaw rep;
+  rep.model = model;
   rep.law = law.name();
   rep.formula = law.formula();
   rep.method = options.method == Method::kLbfgs ? "lbfgs" : "varpro";
@@ -236,7 +218,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   rep.quality.bic = ll_term + static_cast<double>(k) * std::log(n);
 
   // 3. Bootstrap.
-  DerivedLayout layout = make_layout(law, options);
+  DerivedLayout layout = make_layout(law);
   std::vector<std::vector<double>> reps_theta(static_cast<size_t>(std::max(0, options.bootstrap)));
   std::vector<char> ok(reps_theta.size(), 0);
   if (options.bootstrap > 0) {
@@ -296,26 +278,16 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
   rep.params.assign(est.begin(), est.begin() + static_cast<long>(layout.params));
   pos = layout.params;
   for (const auto& name : layout.scalar_names) rep.derived.push_back({name, est[pos++]});
-  for (double c : layout.at_compute) {
-    ComputePrediction cp;
-    cp.compute = c;
-    cp.orders_past_data = orders_past(c, rep.range);
-    if (layout.chinchilla) {
-      cp.n_opt = est[pos++];
-      cp.d_opt = est[pos++];
-      cp.tokens_per_param = est[pos++];
+  // Predictions at the requested budgets and points: the fitted law's own questions.
+  if (rep.has_optimum()) {
+    for (double c : options.at_compute) {
+      rep.at_compute.push_back(rep.optimum(c));
+      if (auto w = extrapolation_warning(c, rep.range, "the compute-optimal prediction")) rep.warnings.push_back(*w);
     }
-    cp.loss = est[pos++];
-    if (auto w = extrapolation_warning(c, rep.range, "the compute-optimal prediction")) rep.warnings.push_back(*w);
-    rep.at_compute.push_back(cp);
   }
-  for (const Run& r : layout.at_points) {
-    PointPrediction pp{r.n, r.d, r.c, r.x, r.u, orders_past(r.c, rep.range), est[pos++], {}};
-    std::vector<double> log_res;
-    for (const auto& x : rep.residuals) log_res.push_back(x.log_residual);
-    pp.pi95 = prediction_interval(law, rep.bootstrap_theta, log_res, r);
+  for (const Run& r : options.at_points) {
+    rep.at_points.push_back(rep.loss(r));
     if (auto w = extrapolation_warning(r.c, rep.range, "the loss prediction")) rep.warnings.push_back(*w);
-    rep.at_points.push_back(pp);
   }
 
   // 5. Leave-out extrapolation: refit without the K largest runs (by compute, or by x for laws of
@@ -342,7 +314,7 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     ho.at_compute.clear();
     ho.at_points = held;
     ho.progress = false;
-    FitReport sub = fit(law, train, ho);
+    FittedLaw sub = fit_law(law, model, train, ho);
     Holdout h;
     h.k = static_cast<int>(hk);
     h.by = by_x ? "x" : "C";
@@ -402,6 +374,21 @@ FitReport fit(const Law& law, const Dataset& data, const FitOptions& options) {
     rep.warnings.push_back("the best optimum ended with status " + rep.status);
   rep.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
+}
+
+FittedLaw fit(std::shared_ptr<const Law> law, const Dataset& data, const FitOptions& options) {
+  if (!law) throw std::invalid_argument("law: no law given");
+  return fit_law(*law, law, data, options);
+}
+
+FittedLaw fit(const Law& law, const Dataset& data, const FitOptions& options) {
+  std::shared_ptr<const Law> model;
+  try {
+    model = make_law(law.name(), {law.irreducible(), law.fixed()});
+  } catch (const std::invalid_argument&) {
+    // A law outside the registry: fitted all the same; its questions need the shared_ptr overload.
+  }
+  return fit_law(law, model, data, options);
 }
 
 }  // namespace scalinglab::fit

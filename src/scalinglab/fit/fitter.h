@@ -1,9 +1,10 @@
 #pragma once
 // The fitting engine's public entry point: fit a law to runs, with multi-start L-BFGS (or
 // variable projection), bootstrap uncertainty, quality measures, derived quantities and a
-// leave-out extrapolation check. The CLI's `fit` merely fills FitOptions and prints FitReport.
+// leave-out extrapolation check. The CLI's `fit` merely fills FitOptions and prints FittedLaw.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,8 +99,14 @@ struct NamedEstimate {
   Estimate estimate;
 };
 
-struct FitReport {
-  std::string law, formula, method, source;
+// One fitted law: the law itself with its parameters at the optimum, the bootstrap replicates,
+// the data ranges, the scatter (log residuals) and the diagnostics of the fit. fit() makes it and
+// load_fit() (fit_json.h) reads it back identical from its JSON; the questions a user asks of a
+// fit (loss at a point, compute-optimal allocation, compute or N for a target loss) are member
+// functions answered from θ and the replicates, so asking another question needs no refit.
+struct FittedLaw {
+  std::string law, formula, method, source;  // law: its name (make_law)
+  std::shared_ptr<const Law> model;          // the law itself, as make_law(law, law_options) builds it
   LawOptions law_options;
   std::vector<std::string> param_names, internal_names;
   std::vector<double> theta;            // internal parameters at the optimum
@@ -119,10 +126,38 @@ struct FitReport {
   DataRange range;
   std::vector<std::string> warnings;
   double wall_s = 0;
+
+  // The questions. Each answer is the value at θ with SE and 95% percentile interval over the
+  // bootstrap replicates (no interval without replicates). All throw std::invalid_argument when
+  // `model` is empty or the law cannot answer (named in the message).
+  //
+  // Expected loss at `at` (ci95: parameter uncertainty) and the 95% interval a single new run is
+  // expected in (pi95: replicates plus the fit's run-to-run scatter). Every variable of the law
+  // must be positive in `at` (check_prediction_inputs).
+  PointPrediction loss(const Run& at) const;
+  // Whether optimum(), compute_for_loss() and n_for_loss() apply: laws of N and D (closed form for
+  // the Chinchilla law, Hoffmann et al. 2022 eq. 4; a bracketed numeric optimum along C = 6ND for
+  // the others, fit/compute_optimal.h) and laws of C alone (loss only, no N or D).
+  bool has_optimum() const;
+  // The compute-optimal N, D, D/N and loss at `compute` FLOPs under C = 6ND.
+  ComputePrediction optimum(double compute) const;
+  // The least compute whose optimal loss reaches `target` (NaN where it cannot: at or below the
+  // irreducible loss, or beyond 1e60 FLOPs), and the compute-optimal N at that compute.
+  Estimate compute_for_loss(double target) const;
+  Estimate n_for_loss(double target) const;
+  // The log residuals (predicted − observed log loss) of the fitted runs.
+  std::vector<double> log_residuals() const;
 };
 
+// Throws std::invalid_argument naming the variable when `at` lacks one the law needs.
+void check_prediction_inputs(const Law& law, const Run& at);
+
 // Throws std::invalid_argument for data the law cannot use (missing variable, too few runs).
-FitReport fit(const Law& law, const Dataset& data, const FitOptions& options);
+// `model` of the result is `law` itself.
+FittedLaw fit(std::shared_ptr<const Law> law, const Dataset& data, const FitOptions& options);
+// The same for a law given by reference: `model` is then rebuilt by make_law() from the law's name
+// and options (every law of the registry), or left empty for a law outside the registry.
+FittedLaw fit(const Law& law, const Dataset& data, const FitOptions& options);
 
 // Predictions from a fitted law (θ plus bootstrap replicates) at arbitrary inputs.
 Estimate predict_loss(const Law& law, const std::vector<double>& theta,

@@ -15,4 +15,11 @@ double chinchilla_loss_opt(const ChinchillaParams& p, double c) {
   return p.loss(chinchilla_n_opt(p, c), chinchilla_d_opt(p, c));
 }
 
+double chinchilla_compute_for_loss(const ChinchillaParams& p, double target) {
+  if (!(target > p.E)) return NAN;
+  const double g = chinchilla_G(p);
+  const double k = p.A * std::pow(g, -p.alpha) + p.B * std::pow(g, p.beta);
+  return 6.0 * std::pow((target - p.E) / k, -(p.alpha + p.beta) / (p.alpha * p.beta));
+}
+
 }  // namespace scalinglab::fit

@@ -11,5 +11,8 @@ double chinchilla_b(const ChinchillaParams& p);  // D_opt ∝ C^b
 double chinchilla_n_opt(const ChinchillaParams& p, double compute);
 double chinchilla_d_opt(const ChinchillaParams& p, double compute);
 double chinchilla_loss_opt(const ChinchillaParams& p, double compute);  // L at (N_opt, D_opt)
+// The least compute whose optimal loss reaches `target`: L*(C) − E = (A·G^−α + B·G^β)·(C/6)^(−αβ/(α+β))
+// solved for C. NaN at or below the irreducible loss E.
+double chinchilla_compute_for_loss(const ChinchillaParams& p, double target);
 
 }  // namespace scalinglab::fit

@@ -145,7 +145,7 @@ std::string remedy_for(const std::string& law, const std::string& n) {
   return "a wider range of the law's variable (more runs spread over more orders of magnitude)";
 }
 
-void identify_fit(FitReport& rep, const Law& law, const std::vector<std::vector<double>>& columns,
+void identify_fit(FittedLaw& rep, const Law& law, const std::vector<std::vector<double>>& columns,
                   const std::vector<bool>& no_effect, size_t per_compute) {
   size_t col = 0;
   auto evidence = [&](size_t j) {

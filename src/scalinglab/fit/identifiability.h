@@ -38,7 +38,7 @@
 namespace scalinglab::fit {
 
 class Law;
-struct FitReport;
+struct FittedLaw;
 struct OptimalScaling;
 
 // Positive: a scale fitted in logs (E, A, B, R*, N_c, k_N, G, N_opt, loss), judged by ratios.
@@ -74,7 +74,7 @@ std::string remedy_for(const std::string& law_name, const std::string& name);
 // each quantity in the fitter's layout order: params, derived, then per at_compute entry N_opt,
 // D_opt, tokens_per_param (when `per_compute` is 4) and loss, then one per at_point.
 // `no_effect_internal[j]` marks internal coordinates without effect (fitter step 6).
-void identify_fit(FitReport& report, const Law& law, const std::vector<std::vector<double>>& columns,
+void identify_fit(FittedLaw& report, const Law& law, const std::vector<std::vector<double>>& columns,
                   const std::vector<bool>& no_effect_internal, size_t per_compute);
 
 // Verdicts for a, b, k_N, k_D and the predictions of approach 1 or 2. `optima` is the number of

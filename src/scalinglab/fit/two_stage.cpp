@@ -38,14 +38,14 @@ Dataset subset(const Dataset& data, const std::vector<size_t>& index, const std:
   return s;
 }
 
-double value_of(const FitReport& r, const std::string& name) {
+double value_of(const FittedLaw& r, const std::string& name) {
   auto it = std::find(r.param_names.begin(), r.param_names.end(), name);
   return it == r.param_names.end() ? NAN : r.params[static_cast<size_t>(it - r.param_names.begin())].value;
 }
 
 // Stage 2's law: the data-constrained law with the base held at `base` (stage 1's public values)
 // and the user's R_D* / R_N* fixes.
-std::unique_ptr<Law> stage2_law(const FitReport& base, const Fixes& decay_fixes) {
+std::unique_ptr<Law> stage2_law(const FittedLaw& base, const Fixes& decay_fixes) {
   Fixes fixed;
   for (const auto& name : kBase) fixed.emplace_back(name, value_of(base, name));
   fixed.insert(fixed.end(), decay_fixes.begin(), decay_fixes.end());
@@ -55,7 +55,7 @@ std::unique_ptr<Law> stage2_law(const FitReport& base, const Fixes& decay_fixes)
 // A grid over R_D*, R_N* for stage 2 (two parameters: a wide grid is cheap). Muennighoff et al.
 // start from linspace(0, 20, 4) in each; we keep the positive part on a log scale, wider on both
 // sides because a user's runs need not resemble theirs.
-std::vector<std::vector<double>> stage2_starts(const Law& law, const FitReport& base) {
+std::vector<std::vector<double>> stage2_starts(const Law& law, const FittedLaw& base) {
   std::vector<std::vector<double>> out;
   for (double rd : {1.0, 3.0, 10.0, 30.0, 100.0})
     for (double rn : {1.0, 3.0, 10.0, 30.0, 100.0}) {
@@ -69,7 +69,7 @@ std::vector<std::vector<double>> stage2_starts(const Law& law, const FitReport& 
   return out;
 }
 
-std::vector<double> public_values(const FitReport& r) {
+std::vector<double> public_values(const FittedLaw& r) {
   std::vector<double> v;
   for (const auto& e : r.params) v.push_back(e.value);
   return v;
@@ -84,8 +84,8 @@ int runs_above_n_opt(const Dataset& data, const std::vector<double>& pub) {
   return above;
 }
 
-StageReport stage_summary(const FitReport& stage, int runs, const std::vector<std::string>& names, const Fixes& fixes,
-                          const FitReport& final_report) {
+StageReport stage_summary(const FittedLaw& stage, int runs, const std::vector<std::string>& names, const Fixes& fixes,
+                          const FittedLaw& final_report) {
   StageReport s;
   s.runs = runs;
   for (const auto& name : names) {
@@ -119,7 +119,7 @@ Holdout two_stage_holdout(const Dataset& data, const FitOptions& options, const 
   ho.at_compute.clear();
   ho.at_points = held;
   ho.progress = false;
-  const FitReport sub = fit_data_constrained(train, ho, dc).report;
+  const FittedLaw sub = fit_data_constrained(train, ho, dc).report;
   Holdout h;
   h.k = static_cast<int>(hk);
   h.by = "C";
@@ -242,7 +242,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
   o1.bootstrap = 0;  // the propagated bootstrap below gives stage 1's intervals
   o1.progress = false;
   const auto base_law = make_law("chinchilla", {false, base_fixes});
-  const FitReport s1 = fit(*base_law, single, o1);
+  const FittedLaw s1 = fit(*base_law, single, o1);
 
   // 3. Stage 2: R_D*, R_N* on all runs with the base held. Its own bootstrap (base held at its
   // optimum) is the conditional interval reported beside the propagated one.
@@ -252,7 +252,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
   o2.at_compute.clear();
   o2.holdout_top_compute = 0;
   o2.progress = false;
-  const FitReport s2 = fit(*law2, data, o2);
+  const FittedLaw s2 = fit(*law2, data, o2);
 
   // 4. Propagated bootstrap: stratified resample, stage 1 then stage 2 per replicate, each seeded
   // by its stage's full-data optimum (as fit::fit seeds its own refits).
@@ -282,8 +282,8 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
       pick_all = pick_single;
       for (size_t i = 0; i < multi_idx.size(); ++i) pick_all.push_back(multi_idx[rng.next_u64() % multi_idx.size()]);
       try {
-        const FitReport r1 = fit(*base_law, subset(data, pick_single, ""), ob1);
-        const FitReport r2 = fit(*stage2_law(r1, decay_fixes), subset(data, pick_all, ""), ob2);
+        const FittedLaw r1 = fit(*base_law, subset(data, pick_single, ""), ob1);
+        const FittedLaw r2 = fit(*stage2_law(r1, decay_fixes), subset(data, pick_all, ""), ob2);
         auto theta = final_law->to_internal(public_values(r2));
         if (std::all_of(theta.begin(), theta.end(), [](double v) { return std::isfinite(v); }) &&
             std::isfinite(r2.objective)) {
@@ -300,7 +300,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
 
   // 5. The final report: stage 2's fit of every run, in the plain law's coordinates, with the
   // propagated replicates.
-  FitReport rep = s2;
+  FittedLaw rep = s2;
   const auto pub = public_values(s2);
   rep.law_options.fixed = dc.fixed;
   rep.internal_names = final_law->internal_names();

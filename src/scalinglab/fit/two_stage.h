@@ -66,7 +66,7 @@ struct StageReport {
 };
 
 struct DataConstrainedFit {
-  FitReport report;  // the data-constrained law with every parameter: predict/plan/JSON as any fit
+  FittedLaw report;  // the data-constrained law with every parameter: predict/plan/JSON as any fit
   DataConstrainedProcedure procedure = DataConstrainedProcedure::kJoint;  // the one used (never kAuto)
   bool chosen_by_default = false;      // procedure came from kAuto
   std::string reason;                  // why this procedure (one sentence)
@@ -89,7 +89,7 @@ struct DataConstrainedFit {
 DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& options,
                                         const DataConstrainedOptions& dc = {});
 
-// The fit JSON (to_json(FitReport)) plus a "procedure" object with the stage details
+// The fit JSON (to_json(FittedLaw)) plus a "procedure" object with the stage details
 // (docs/FIT_JSON.md).
 nlohmann::json to_json(const DataConstrainedFit& fit);
 

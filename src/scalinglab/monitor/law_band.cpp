@@ -19,27 +19,29 @@ double select_quantile(std::vector<double>& v, double q) {
   return a + (h - static_cast<double>(lo)) * (b - a);
 }
 
-LawBand::LawBand(std::shared_ptr<const fit::LoadedFit> fit, double params, double level)
+LawBand::LawBand(std::shared_ptr<const fit::FittedLaw> fit, double params, double level)
     : fit_(std::move(fit)), params_(params), level_(level) {
-  for (fit::Variable v : fit_->law->variables()) {
+  if (!fit_ || !fit_->model) throw std::invalid_argument("the fit holds no law");
+  for (fit::Variable v : fit_->model->variables()) {
     if ((v == fit::Variable::kN || v == fit::Variable::kC) && !(params_ > 0))
-      throw std::invalid_argument("law " + fit_->law->name() + " needs the run's parameter count: give --params N");
+      throw std::invalid_argument("law " + fit_->model->name() + " needs the run's parameter count: give --params N");
   }
   if (fit_->bootstrap_theta.size() < 2)
     throw std::invalid_argument("the fit has no bootstrap replicates, so it gives no band; rerun `scalinglab fit` with --bootstrap K (K ≥ 100) and --json");
-  if (fit_->log_residuals.empty()) throw std::invalid_argument("the fit has no residuals, so it gives no band");
+  log_residuals_ = fit_->log_residuals();
+  if (log_residuals_.empty()) throw std::invalid_argument("the fit has no residuals, so it gives no band");
 }
 
 Band LawBand::at(double tokens) const {
   // The run's variables: D = tokens so far, C = 6ND; a `power` law reads x as tokens.
   fit::Run r{params_, tokens, 6 * params_ * tokens, tokens, 1, 0};
   fit::LogPoint p = fit::log_point(r);
-  const fit::Law& law = *fit_->law;
+  const fit::Law& law = *fit_->model;
   Band b;
   b.predicted = std::exp(law.log_predict(fit_->theta.data(), p, nullptr));
   // As fit::prediction_interval: every replicate paired with residuals in a fixed stride pattern.
   const auto& reps = fit_->bootstrap_theta;
-  const auto& res = fit_->log_residuals;
+  const auto& res = log_residuals_;
   const size_t per = std::max<size_t>(1, 2000 / reps.size());
   std::vector<double> draws;
   draws.reserve(reps.size() * per);

@@ -19,13 +19,14 @@ class LawBand {
  public:
   // Throws std::invalid_argument when the law needs N and params ≤ 0, or the fit carries no
   // bootstrap replicates or residuals (a band cannot be built from a bare optimum).
-  LawBand(std::shared_ptr<const fit::LoadedFit> fit, double params, double level);
+  LawBand(std::shared_ptr<const fit::FittedLaw> fit, double params, double level);
   Band at(double tokens) const;
-  const fit::LoadedFit& fit() const { return *fit_; }
+  const fit::FittedLaw& fit() const { return *fit_; }
   double params() const { return params_; }
 
  private:
-  std::shared_ptr<const fit::LoadedFit> fit_;
+  std::shared_ptr<const fit::FittedLaw> fit_;
+  std::vector<double> log_residuals_;  // of fit_, once
   double params_, level_;
 };
 

@@ -302,8 +302,8 @@ nlohmann::json to_json(const Monitor& m, const std::string& format) {
                   {"calibrate_points", o.calibrate_points}, {"calibrate_tokens", n(o.calibrate_tokens)},
                   {"tokens_per_step", n(o.tokens_per_step)}};
   if (m.law_mode()) {
-    j["reference"] = {{"law", o.law->law->name()}, {"formula", o.law->law->formula()}, {"params", o.params},
-                      {"bootstrap_replicates", o.law->bootstrap_theta.size()}, {"residuals", o.law->log_residuals.size()}};
+    j["reference"] = {{"law", o.law->model->name()}, {"formula", o.law->model->formula()}, {"params", o.params},
+                      {"bootstrap_replicates", o.law->bootstrap_theta.size()}, {"residuals", o.law->residuals.size()}};
   } else if (m.calibrated()) {
     const CurveFit& c = m.calibration();
     j["reference"] = {{"law", "power"},       {"formula", "L = E + B*D^(-beta)"},

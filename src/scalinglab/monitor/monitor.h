@@ -57,7 +57,7 @@ struct MonitorOptions {
   Metric metric = Metric::kAuto;
   double tokens_per_step = 0;  // 0: the log's own tokens or announced tokens per step
   // Law mode when set.
-  std::shared_ptr<const fit::LoadedFit> law;
+  std::shared_ptr<const fit::FittedLaw> law;
   double params = 0;
   // Curve mode calibration window: the first `calibrate_points` evaluations, or those with at
   // most `calibrate_tokens` tokens (at least kMinCurvePoints either way).

@@ -46,7 +46,7 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
   // Reference description.
   h += "<p id=\"reference\">";
   if (m.law_mode()) {
-    h += "Reference: the fitted law " + html_escape(o.law->law->name()) + " (" + html_escape(o.law->law->formula()) +
+    h += "Reference: the fitted law " + html_escape(o.law->model->name()) + " (" + html_escape(o.law->model->formula()) +
          ") at N = " + format_number(o.params, 4) + ", band from its " + std::to_string(o.law->bootstrap_theta.size()) +
          " bootstrap replicates and run-to-run scatter.";
   } else if (m.calibrated()) {

@@ -28,12 +28,12 @@ std::optional<GpuPreset> find_gpu(const std::string& name) {
 }
 
 std::optional<std::string> validate(const Hardware& hw) {
-  if (!(hw.mfu > 0 && hw.mfu <= 1)) return "--mfu must be in (0, 1] (a fraction of the peak, e.g. 0.4)";
+  if (!(hw.mfu > 0 && hw.mfu <= 1)) return "mfu: must be in (0, 1] (a fraction of the peak, e.g. 0.4)";
   if (!(hw.gpus >= 1) || !std::isfinite(hw.gpus) || std::floor(hw.gpus) != hw.gpus)
-    return "--gpus must be a whole number, at least 1";
-  if (!(hw.peak_flops > 0) || !std::isfinite(hw.peak_flops)) return "the peak FLOP/s per GPU must be positive";
+    return "gpus: must be a whole number, at least 1";
+  if (!(hw.peak_flops > 0) || !std::isfinite(hw.peak_flops)) return "peak_flops: the peak FLOP/s per GPU must be positive";
   if (!std::isnan(hw.usd_per_gpu_hour) && !(hw.usd_per_gpu_hour > 0 && std::isfinite(hw.usd_per_gpu_hour)))
-    return "--usd-per-gpu-hour must be positive";
+    return "usd_per_gpu_hour: must be positive";
   return std::nullopt;
 }
 

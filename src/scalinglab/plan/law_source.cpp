@@ -83,6 +83,7 @@ PlanLaw load_plan_law(const std::string& what) {
   } catch (const json::parse_error& e) {
     throw io::InputError(what, 0, "", std::string("not valid JSON (") + e.what() + ")");
   }
+  if (auto why = fit::summary_instead_of_fit(what, doc); !why.empty()) throw io::InputError(what, 0, "", why);
   if (doc.is_object() && doc.contains("approach") && !doc.contains("law"))
     throw io::InputError(what, 0, "",
                          "field 'approach': an approach 1/2 fit gives N_opt ~ C^a but no loss surface; the planner "
@@ -95,9 +96,9 @@ PlanLaw load_plan_law(const std::string& what) {
     throw io::InputError(what, 0, "",
                          "field 'law': the planner supports chinchilla, kaplan-nd and data-constrained fits (this fit is " +
                              name + ", which has no L(N, D))");
-  fit::LoadedFit f = fit::load_fit(what);
+  const fit::FittedLaw f = fit::fit_from_json(doc, what);
   auto to_surface = [&](const std::vector<double>& theta) -> Surface {
-    auto p = f.law->to_public(theta.data());
+    auto p = f.model->to_public(theta.data());
     if (name == "chinchilla") return fit::ChinchillaParams{p[0], p[1], p[2], p[3], p[4]};
     return KaplanParams{p[0], p[1], p[2], p[3]};  // N_c, D_c, alpha_N, alpha_D
   };

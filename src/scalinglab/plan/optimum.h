@@ -1,31 +1,22 @@
 #pragma once
 // Optima of any loss surface L(N, D) under the training-compute identity C = 6ND. The Chinchilla
-// form has closed forms (Hoffmann et al. 2022 eq. 4; the inverse from Besiroglu et al. 2024's
-// analysis); every other surface is solved numerically by the same routines, which the tests hold
-// against the closed forms.
+// form has closed forms (Hoffmann et al. 2022 eq. 4, fit/frontier.h); every other surface is
+// solved numerically by the routines of fit/compute_optimal.h (the one copy, shared with
+// fit::FittedLaw), which the tests hold against the closed forms.
 #include <cmath>
 #include <functional>
 
+#include "scalinglab/fit/compute_optimal.h"
 #include "scalinglab/plan/surface.h"
 
 namespace scalinglab::plan {
 
-struct Optimum {
-  double n = NAN, d = NAN, loss = NAN;
-};
+using Optimum = fit::OptimalPoint;
+using fit::bracketed_min;
+using fit::golden_section_min;
 
-// Minimises f over [lo, hi] by golden-section search, assuming f unimodal there; returns the
-// argmin. `tol` is the final bracket width.
-double golden_section_min(const std::function<double(double)>& f, double lo, double hi, double tol = 1e-10);
-
-// The minimiser of f over [lo, hi] when f may not be unimodal over the whole interval: the best of
-// `grid` evenly spaced points, then golden section between its neighbours. NaN when the best grid
-// point is an end of the interval (no interior minimum there) and `interior` is true.
-double bracketed_min(const std::function<double(double)>& f, double lo, double hi, int grid, bool interior);
-
-// The minimum of L along C = 6ND, found numerically over ln N: the best point of a grid of 0.1 in
-// ln N over the whole range N ≥ 1, D ≥ 1 (robust bracketing), then golden section between its
-// neighbours. NaN fields when the minimum lies on an edge of that range.
+// The minimum of L along C = 6ND, numerically (fit::numeric_optimum: a grid of 0.1 in ln N over
+// N ≥ 1, D ≥ 1, then golden section). NaN fields when the minimum lies on an edge of that range.
 Optimum numeric_optimum(const Surface& s, double compute);
 
 // The closed form where the surface has one, else numeric_optimum.

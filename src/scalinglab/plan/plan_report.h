@@ -46,6 +46,7 @@ struct PlanReport {
   std::vector<Allocation> frontier;
   std::vector<Optimum> frontier_unconstrained;  // with a unique-token limit: the unlimited-data frontier
   std::vector<std::string> notes;
+  double compute_from_gpu_hours = NAN, compute_from_usd = NAN;  // what those budgets buy, when given
 };
 
 nlohmann::json to_json(const PlanReport& r);

@@ -1,40 +1,58 @@
 #include "scalinglab/plan/surface.h"
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "scalinglab/fit/data_constrained.h"
 #include "scalinglab/fit/frontier.h"
+#include "scalinglab/fit/problem.h"
 
 namespace scalinglab::plan {
 
-double KaplanParams::loss(double n, double d) const {
-  return std::pow(std::pow(n_c / n, alpha_n / alpha_d) + d_c / d, alpha_d);
+namespace {
+
+// The registry's laws, built once (make_law is pure; the objects are immutable and thread-safe).
+const fit::Law& registry_law(const char* name) {
+  static const std::unique_ptr<fit::Law> chinchilla = fit::make_law("chinchilla");
+  static const std::unique_ptr<fit::Law> kaplan = fit::make_law("kaplan-nd");
+  static const std::unique_ptr<fit::Law> data_constrained = fit::make_law("data-constrained");
+  const std::string n = name;
+  return n == "chinchilla" ? *chinchilla : n == "kaplan-nd" ? *kaplan : *data_constrained;
 }
 
-double effective_count(double total, double unique, double r_star) {
-  const double r = total / unique - 1;
-  // −expm1(−x) = 1 − e^(−x) without cancellation for the small R of a few repetitions.
-  return unique + unique * r_star * -std::expm1(-r / r_star);
+double evaluate(const fit::Law& law, const std::vector<double>& pub, const fit::Run& at) {
+  const std::vector<double> theta = law.to_internal(pub);
+  return std::exp(law.log_predict(theta.data(), fit::log_point(at), nullptr));
+}
+
+}  // namespace
+
+double KaplanParams::loss(double n, double d) const {
+  return evaluate(registry_law("kaplan-nd"), {n_c, d_c, alpha_n, alpha_d}, {n, d, 6 * n * d, 0, 1, 0});
 }
 
 std::pair<double, double> Surface::effective(double n, double d) const {
   if (!data || form != Form::kChinchilla) return {n, d};
   const auto& p = chinchilla;
   const double u_d = std::min(d, data->unique_tokens);
-  // N_opt(U_D): the N whose compute-optimal D is U_D, i.e. N_opt = G·(C/6)^a with (C/6)^b = U_D·G
-  // (Muennighoff et al. 2023; D_to_N in their code).
-  const double g = fit::chinchilla_G(p);
-  const double n_for_u = std::pow(u_d * g, p.beta / p.alpha) * g;
-  const double u_n = std::min(n, n_for_u);
-  return {effective_count(n, u_n, data->r_n_star), effective_count(d, u_d, data->r_d_star)};
+  // N_opt(U_D): the N whose compute-optimal D is U_D (Muennighoff et al. 2023; D_to_N in their
+  // code), as fit::DataConstrained::log_n_opt computes it for the law.
+  const std::vector<double> theta = registry_law("data-constrained").to_internal(
+      {p.E, p.A, p.B, p.alpha, p.beta, data->r_d_star, data->r_n_star});
+  const double u_n = std::min(n, std::exp(fit::DataConstrained::log_n_opt(theta.data(), std::log(u_d))));
+  return {fit::effective_count(u_n, n, data->r_n_star), fit::effective_count(u_d, d, data->r_d_star)};
 }
 
 double Surface::loss(double n, double d) const {
   if (form == Form::kKaplan) return kaplan.loss(n, d);
-  if (!data) return chinchilla.loss(n, d);
-  auto [ne, de] = effective(n, d);
-  return chinchilla.loss(ne, de);
+  const auto& p = chinchilla;
+  if (!data) return evaluate(registry_law("chinchilla"), {p.E, p.A, p.B, p.alpha, p.beta}, {n, d, 6 * n * d, 0, 1, 0});
+  // The data-constrained law at U_D = min(D, U) unique tokens seen.
+  fit::Run at{n, d, 6 * n * d, 0, 1, 0, std::min(d, data->unique_tokens)};
+  return evaluate(registry_law("data-constrained"), {p.E, p.A, p.B, p.alpha, p.beta, data->r_d_star, data->r_n_star}, at);
 }
 
 std::string Surface::formula() const {

@@ -14,12 +14,14 @@ namespace scalinglab::plan {
 
 // Kaplan et al. 2020 eq. 1.5: L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D. Kaplan's N counts
 // non-embedding parameters and his D is in GPT-2 BPE tokens of WebText2, losses in nats/token.
+// loss() evaluates the registry's `kaplan-nd` law (fit/kaplan_nd.h) at these parameters.
 struct KaplanParams {
   double n_c = 8.8e13, d_c = 5.4e13, alpha_n = 0.076, alpha_d = 0.095;
   double loss(double n, double d) const;
 };
 
-// Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models"), parametric fit: with
+// Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models"), parametric fit (the
+// registry's `data-constrained` law, fit/data_constrained.h, evaluates it): with
 // U_D = min(D, U) unique tokens seen and R_D = D/U_D − 1 repetitions, the effective data is
 // D' = U_D + U_D·R_D*·(1 − e^(−R_D/R_D*)); with U_N = min(N, N_opt(U_D)) — the compute-optimal N of
 // the base law for U_D tokens, N_opt(U) = (U·G)^(β/α)·G — and R_N = N/U_N − 1, the effective size is
@@ -29,9 +31,6 @@ struct DataConstraint {
   double r_d_star = 15.387756;  // R_D*
   double r_n_star = 5.309743;   // R_N*
 };
-
-// U_D + U_D·R*·(1 − e^(−R/R*)) with R = total/U_D − 1: D' from (D, U_D, R_D*) or N' from (N, U_N, R_N*).
-double effective_count(double total, double unique, double r_star);
 
 struct Surface {
   enum class Form { kChinchilla, kKaplan };
@@ -44,6 +43,8 @@ struct Surface {
   Surface(const fit::ChinchillaParams& p) : chinchilla(p) {}  // NOLINT: implicit on purpose
   Surface(const KaplanParams& k) : form(Form::kKaplan), kaplan(k) {}  // NOLINT
 
+  // L(N, D), evaluated by the registry's law of this form (fit::Law: `chinchilla`, `kaplan-nd`, or
+  // `data-constrained` with U = the unique tokens): each formula is written once, in fit/.
   double loss(double n, double d) const;
   // The Chinchilla closed forms (fit/frontier.h) apply: Chinchilla form without a data limit.
   bool has_closed_form() const { return form == Form::kChinchilla && !data; }

@@ -24,7 +24,7 @@ std::string run_label(long line, double n, double d) {
 
 }  // namespace
 
-void add_fit(ReportData& out, const fit::FitReport& f) {
+void add_fit(ReportData& out, const fit::FittedLaw& f) {
   if (out.subtitle.empty()) out.subtitle = f.formula;
   for (size_t i = 0; i < f.params.size() && i < f.param_names.size(); ++i) {
     const auto& e = f.params[i];

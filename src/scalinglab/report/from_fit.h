@@ -19,7 +19,7 @@ Verdict verdict_of(const fit::Estimate& e);
 // Parameters (with bootstrap SE and 95% interval), residuals against C (or N when C is absent),
 // held-out runs with their prediction intervals, planner rows from at_compute, the fit's
 // warnings, and the formula as subtitle when none is set.
-void add_fit(ReportData& out, const fit::FitReport& fit);
+void add_fit(ReportData& out, const fit::FittedLaw& fit);
 
 // IsoFLOP budgets (points, parabola, minimum; skipped budgets with their reason) and the
 // frontier: per-budget optima and the fitted N_opt ∝ C^a, D_opt ∝ C^b, with a 95% band where

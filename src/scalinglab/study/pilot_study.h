@@ -1,8 +1,9 @@
 #pragma once
 // The whole loop of a pilot study, as `scalinglab demo` runs it: train a sweep into a crash-safe
 // store, fit the laws, predict a run at several times the largest compute and train it, then write
-// summary.json and report.html. Every step is resumable: run it again after a crash, kill or
-// Ctrl-C and it continues where it stopped (finished runs and a finished validation are kept).
+// summary.json, report.html, and fits/<law>.json with runs.csv (for `plan --law`, `predict --law`
+// and `fit runs.csv`). Every step is resumable: run it again after a crash, kill or Ctrl-C and it
+// continues where it stopped (finished runs and a finished validation are kept).
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -20,7 +21,7 @@ namespace scalinglab::study {
 sweep::SweepSpec default_pilot_spec();
 
 struct PilotStudyOptions {
-  std::string out_dir = "scalinglab-demo";  // store.db, runs/, heldout/, summary.json, report.html
+  std::string out_dir = "scalinglab-demo";  // store.db, runs/, heldout/, summary.json, report.html, fits/, runs.csv
   std::string cache_dir;                    // tokenized corpora; empty: the default cache
   int workers = 0, threads = 0;             // 0: from measured throughput / all cores
   int bootstrap = 300;
@@ -30,6 +31,7 @@ struct PilotStudyOptions {
 
 struct PilotStudyResult {
   std::string store_path, summary_path, report_path;
+  std::vector<std::string> files;  // fits/<law>.json and runs.csv (analysis::write_sweep_files)
   sweep::SweepOutcome sweep;
   std::optional<sweep::ValidationResult> validation;
   std::optional<analysis::SweepAnalysis> analysis;

@@ -98,7 +98,7 @@ Backtest rollout_backtest(const fit::Dataset& data, const std::vector<double>& b
     for (size_t l = 0; l < laws.size(); ++l) {
       LawBacktest& lb = bt.by_law[l];
       try {
-        fit::FitReport rep = fit::fit(*laws[l], train, fo);
+        fit::FittedLaw rep = fit::fit(*laws[l], train, fo);
         std::vector<double> p;
         for (const auto& at : rep.at_points) p.push_back(at.loss.value);
         bool finite = p.size() == fo.at_points.size();

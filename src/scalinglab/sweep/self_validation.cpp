@@ -101,20 +101,21 @@ void choose_headline(ValidationResult& v, ValidationOptions::Headline how) {
 }
 
 void predict_heldout(ValidationResult& v, const fit::Dataset& data, const std::vector<double>& budgets,
-                     const ValidationOptions& o) {
+                     const ValidationOptions& o, const fit::FittedLaw* chinchilla) {
   const auto& laws = o.backtest.laws;
   if (std::find(laws.begin(), laws.end(), "chinchilla") == laws.end())
     throw std::invalid_argument("backtest.laws must include chinchilla (the fallback headline and N_opt's law)");
   fit::FitOptions fo;
   fo.bootstrap = o.bootstrap;
   fo.threads = o.threads;
-  fo.at_points = {fit::Run{v.n, v.d, 6 * v.n * v.d, 0, 1, 0}};
+  const fit::Run at{v.n, v.d, 6 * v.n * v.d, 0, 1, 0};
   v.by_law.clear();
   for (const auto& name : laws) {
     try {
-      fit::FitReport rep = fit::fit(*fit::make_law(name), data, fo);
-      if (std::isfinite(rep.at_points[0].loss.value))
-        v.by_law.push_back({name, rep.at_points[0].loss, rep.at_points[0].pi95, NAN});
+      const fit::PointPrediction p = name == "chinchilla" && chinchilla
+                                         ? chinchilla->loss(at)
+                                         : fit::fit(fit::make_law(name), data, fo).loss(at);
+      if (std::isfinite(p.loss.value)) v.by_law.push_back({name, p.loss, p.pi95, NAN});
     } catch (const std::exception&) {
       if (name == "chinchilla") throw;
       // Left out of by_law; the backtest records why it fails (or it fails only on all the runs,
@@ -255,11 +256,11 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   fit::FitOptions fo;
   fo.bootstrap = o.bootstrap;
   fo.threads = o.threads;
-  fo.at_compute = {v.compute};
-  auto law = fit::make_law("chinchilla");
-  fit::FitReport first = fit::fit(*law, data, fo);
-  v.n_opt = first.at_compute[0].n_opt.value;
-  v.d_opt = first.at_compute[0].d_opt.value;
+  // One fit per law; the allocation and the predictions are questions asked of it.
+  const fit::FittedLaw chinchilla = fit::fit(fit::make_law("chinchilla"), data, fo);
+  const fit::ComputePrediction opt = chinchilla.optimum(v.compute);
+  v.n_opt = opt.n_opt.value;
+  v.d_opt = opt.d_opt.value;
 
   // The family member nearest N_opt, trained for the tokens that spend the budget.
   model::GptConfig shape = shape_for_params(v.n_opt, spec.family);
@@ -269,8 +270,9 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   rs.cache_dir = o.cache_dir;
   v.d = static_cast<double>(rs.steps() * rs.tokens_per_step());
 
-  // Every law's prediction, the backtest and the headline choice, from the sweep's runs alone.
-  predict_heldout(v, data, budgets, o);
+  // Every law's prediction, the backtest and the headline choice, from the sweep's runs alone;
+  // the Chinchilla fit above is asked, not refitted.
+  predict_heldout(v, data, budgets, o, &chinchilla);
 
   char key[96];
   std::snprintf(key, sizeof key, "heldout-C%.1e-N%.2e", v.compute, v.n);

@@ -71,9 +71,10 @@ void choose_headline(ValidationResult& v, ValidationOptions::Headline how);
 // options.backtest.laws fitted to `data` and predicted at (v.n, v.d) into v.by_law (a law that
 // cannot be fitted is left out; Chinchilla must fit), the rollout backtest on `data` grouped by
 // `budgets` (parallel to data.runs, 0 where a run has none), and the headline (choose_headline).
+// `chinchilla`: the Chinchilla law already fitted to `data`, asked instead of refitted (null: fitted here).
 // Throws std::invalid_argument when the Chinchilla law cannot be fitted.
 void predict_heldout(ValidationResult& v, const fit::Dataset& data, const std::vector<double>& budgets,
-                     const ValidationOptions& options);
+                     const ValidationOptions& options, const fit::FittedLaw* chinchilla = nullptr);
 
 nlohmann::json to_json(const ValidationResult& v);
 ValidationResult validation_from_json(const nlohmann::json& j);  // missing numbers read as NaN
