@@ -256,7 +256,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
 
   // 4. Propagated bootstrap: stratified resample, stage 1 then stage 2 per replicate, each seeded
   // by its stage's full-data optimum (as fit::fit seeds its own refits).
-  const auto final_law = make_law("data-constrained", {false, dc.fixed});
+  const std::shared_ptr<const Law> final_law = make_law("data-constrained", {false, dc.fixed});
   const int nb = std::max(0, options.bootstrap);
   std::vector<std::vector<double>> reps(static_cast<size_t>(nb));
   std::vector<char> ok(reps.size(), 0);
@@ -303,6 +303,7 @@ DataConstrainedFit fit_data_constrained(const Dataset& data, const FitOptions& o
   FittedLaw rep = s2;
   const auto pub = public_values(s2);
   rep.law_options.fixed = dc.fixed;
+  rep.model = final_law;  // the plain law: stage 2 held the base, the result does not
   rep.internal_names = final_law->internal_names();
   rep.theta = final_law->to_internal(pub);
   rep.bootstrap_theta.clear();
