@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <LBFGS.h>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace scalinglab::fit {
@@ -14,6 +15,34 @@ const char* status_name(SolverStatus s) {
     case SolverStatus::kLineSearch: return "line_search_failed";
     case SolverStatus::kMaxIterations: return "max_iterations";
     default: return "non_finite";
+  }
+}
+
+std::string describe(const Optimum& o, const SolverOptions& options) {
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2g", v);
+    return std::string(buf);
+  };
+  const std::string solver = o.newton ? "trust-region Newton" : "L-BFGS";
+  const std::string grad = "gradient norm " + num(o.gradient_norm);
+  const std::string after = " after " + std::to_string(o.iterations) + " " + solver + " iterations";
+  switch (o.status) {
+    case SolverStatus::kGradient:
+      return "converged: " + grad + " <= " + num(options.gradient_tolerance) + after;
+    case SolverStatus::kStalled:
+      return o.newton ? "stopped at a minimum to rounding: no step lowers the objective any more (" + grad +
+                            ", tolerance " + num(options.gradient_tolerance) + ")" + after
+                      : "stopped: the objective changed by less than " + num(options.relative_change_tolerance) +
+                            " (relative) over " + std::to_string(options.change_window) +
+                            " iterations, or no lower point along the search direction (" + grad + ", tolerance " +
+                            num(options.gradient_tolerance) + ")" + after;
+    case SolverStatus::kLineSearch:
+      return "line search failed: no lower point found (" + grad + ")" + after;
+    case SolverStatus::kMaxIterations:
+      return "iteration limit " + std::to_string(options.max_iterations) + " reached (" + grad + ")";
+    default:
+      return "non-finite objective at the start";
   }
 }
 
