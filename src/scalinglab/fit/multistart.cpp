@@ -39,6 +39,8 @@ MultiStartResult summarize(const std::vector<Optimum>& results, size_t keep_dist
     }
     if (is_new) out.distinct.push_back(results[idx]);
   }
+  // No start converged (e.g. all hit the iteration limit): the best point still seeds refits.
+  if (out.distinct.empty() && std::isfinite(out.best.objective)) out.distinct.push_back(out.best);
   return out;
 }
 
