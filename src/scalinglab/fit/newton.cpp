@@ -3,8 +3,6 @@
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 
 namespace scalinglab::fit {
@@ -164,7 +162,6 @@ Optimum minimize_newton(const LseHuber& f, const std::vector<double>& start, con
   double fx = f.eval(x, g, &H, &K, ws);
   long inside = ws.inside;
   bool settled = false;  // the inside set did not change over the last accepted step: exact H
-  static const bool trace = std::getenv("SCALINGLAB_NEWTON_TRACE") != nullptr;
   if (!std::isfinite(fx)) {
     out.status = SolverStatus::kNonFinite;
     out.theta = start;
@@ -186,9 +183,6 @@ Optimum minimize_newton(const LseHuber& f, const std::vector<double>& start, con
     const double predicted = -(g.dot(p) + 0.5 * p.dot(M * p));
     xn = x + p;
     const double fn = f.eval(xn, gn, &Hn, &Kn, ws);
-    if (trace)
-      std::fprintf(stderr, "it %d f %.12g g %.3g r %.3g |p| %.3g pred %.3g act %.3g inside %ld settled %d\n", it, fx,
-                   gnorm, radius, pnorm, predicted, fx - fn, ws.inside, settled ? 1 : 0);
     // Below this the change of f is rounding: Σ over points of O(|f|) terms.
     const double noise = 1e-13 * std::max(1.0, std::fabs(fx));
     const double actual = fx - fn;
