@@ -116,6 +116,7 @@ MultiStartResult solve_from_starts(const HuberObjective& objective, const std::v
     continued = static_cast<int>(picked.size());
   }
   MultiStartResult out = summarize(results, keep_distinct);
+  if (std::isfinite(out.best.objective)) out.best.objective = objective.value(out.best.theta.data(), nullptr);
   out.screened = screen;
   out.continued = continued;
   return out;

@@ -222,7 +222,7 @@ Optimum minimize_newton(const LseHuber& f, const std::vector<double>& start, con
   }
   out.iterations = it;
   out.theta.assign(x.data(), x.data() + k);
-  out.objective = f.objective().value(out.theta.data(), nullptr);
+  out.objective = fx / f.objective().scale();  // unscaled; vectorised summation order
   out.gradient_norm = g.norm();
   return out;
 }
