@@ -28,7 +28,8 @@ namespace scalinglab::fit {
 // drawn by a bootstrap resample) are dropped at construction.
 class LseHuber {
  public:
-  // nullopt when the law has no LseForm (or one with more than 2 terms).
+  // nullopt unless the law's LseForm has two terms and E (Chinchilla's shape; the kernel itself
+  // handles 1–2 terms with or without E, but only this shape is tested against the full grid).
   static std::optional<LseHuber> make(const HuberObjective& objective);
 
   // Scratch arrays for one evaluation; one per thread (evaluation is otherwise const).

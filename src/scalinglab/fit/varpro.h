@@ -8,7 +8,7 @@
 // That search minimises relative least squares, not the Huber objective every fit reports (on
 // Chinchilla's published points it stopped at Huber 0.001085 where L-BFGS reaches 0.001018, with
 // different α, β). So its optimum is only the start of a local solve of the stated objective with
-// all parameters free (trust-region Newton for LSE-form laws, else L-BFGS): `--method varpro` is
+// all parameters free (trust-region Newton for chinchilla, else L-BFGS): `--method varpro` is
 // "variable projection to find the basin, then the Huber optimum in it".
 #include <vector>
 
