@@ -38,6 +38,8 @@ struct Optimum {
   std::vector<double> theta;
   double objective = 0;  // unscaled Σ Huber
   double gradient_norm = 0;  // of the scaled objective
+  // Newton: iterations. L-BFGS: objective evaluations (LBFGS++ loses its iteration count when a
+  // line search throws, which happens on most starts; evaluations are always known).
   int iterations = 0;
   SolverStatus status = SolverStatus::kNonFinite;
   bool newton = false;  // solved by trust-region Newton (newton.h), else L-BFGS
