@@ -93,10 +93,14 @@ void print_report(const fit::FittedLaw& r) {
   if (std::isfinite(r.range.n.min)) std::cout << ", N " << fmt(r.range.n.min, 3) << " .. " << fmt(r.range.n.max, 3);
   std::cout << "\n";
   std::cout << "method   " << r.method << ", Huber delta " << r.huber_delta << " on log loss, objective "
-            << fmt(r.objective, 6) << " (" << r.status << ")\n";
+            << fmt(r.objective, 6) << "\n"
+            << "solver   " << (r.status_detail.empty() ? r.status : r.status_detail) << "\n";
   if (r.method == "lbfgs")
-    std::cout << "starts   " << r.starts << " (" << r.converged_starts << " converged, " << r.starts_at_best
-              << " reached the best optimum)\n";
+    std::cout << "starts   " << r.starts << " ("
+              << (r.continued_starts >= 0 ? "all screened, the " + std::to_string(r.continued_starts) +
+                                                " best unfinished run on; "
+                                          : std::string())
+              << r.converged_starts << " converged, " << r.starts_at_best << " reached the best optimum)\n";
   std::cout << "bootstrap " << r.bootstrap_done << " resamples (seed " << r.seed << ")\n\n";
   std::cout << pad("param", 10) << pad("value", 13) << pad("SE", 12) << pad("95% interval", 26) << "identified\n";
   IdentNotes notes;

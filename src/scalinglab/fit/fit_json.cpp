@@ -68,6 +68,8 @@ json to_json(const FittedLaw& r) {
   j["converged_starts"] = r.converged_starts;
   j["starts_at_best"] = r.starts_at_best;
   j["status"] = r.status;
+  j["status_detail"] = r.status_detail;
+  j["continued_starts"] = r.continued_starts;
   j["quality"] = {{"r2_log", num(r.quality.r2_log)},
                   {"rmse_log", num(r.quality.rmse_log)},
                   {"mean_abs_rel_error", num(r.quality.mean_abs_rel_error)},

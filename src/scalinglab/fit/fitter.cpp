@@ -173,13 +173,15 @@ static FittedLaw fit_law(const Law& law, const std::shared_ptr<const Law>& model
   std::vector<double> varpro_hint;
   if (options.method == Method::kLbfgs) {
     const auto starts = options.starts.empty() ? law.data_starts(problem.x, problem.log_loss) : options.starts;
-    MultiStartResult ms = minimize_from_starts(objective, starts, options.solver, threads);
+    MultiStartResult ms = solve_from_starts(objective, starts, options.solver, threads);
     rep.theta = ms.best.theta;
     rep.objective = ms.best.objective;
     rep.starts = ms.starts;
     rep.converged_starts = ms.converged;
     rep.starts_at_best = ms.at_best;
+    if (ms.screened) rep.continued_starts = ms.continued;
     rep.status = status_name(ms.best.status);
+    rep.status_detail = describe(ms.best, options.solver);
     seeds = ms.distinct;
     if (!std::isfinite(rep.objective)) throw std::runtime_error("no start reached a finite objective");
   } else {
@@ -190,6 +192,7 @@ static FittedLaw fit_law(const Law& law, const std::shared_ptr<const Law>& model
     rep.converged_starts = o.converged() ? 1 : 0;
     rep.starts_at_best = 1;
     rep.status = status_name(o.status);
+    rep.status_detail = "variable projection, then " + describe(o, options.solver);
     for (int idx : law.separable()->exponent_index) varpro_hint.push_back(o.theta[static_cast<size_t>(idx)]);
   }
 
@@ -237,7 +240,7 @@ static FittedLaw fit_law(const Law& law, const std::shared_ptr<const Law>& model
       Optimum o;
       if (options.method == Method::kLbfgs) {
         HuberObjective obj_b(law, problem, &w, options.huber_delta, options.objective_scale);
-        o = minimize_from_starts(obj_b, seed_starts, options.solver, 1, 1).best;
+        o = solve_from_starts(obj_b, seed_starts, options.solver, 1, 1).best;
       } else {
         VarProOptions vo;
         vo.grid = 12;  // the full-data optimum seeds the local search; a coarse grid guards it

@@ -113,7 +113,9 @@ struct FittedLaw {
   std::vector<Estimate> params;         // public parameters with SE and CI
   double objective = NAN, huber_delta = NAN;
   int points = 0, starts = 0, converged_starts = 0, starts_at_best = 0;
-  std::string status;
+  int continued_starts = -1;  // Newton screening: starts run on after it (-1: every start ran to the end)
+  std::string status;         // status_name() of the best optimum's solver stop
+  std::string status_detail;  // describe(): how it stopped, gradient norm vs tolerance, iterations
   Quality quality;
   std::vector<Residual> residuals;
   std::vector<NamedEstimate> derived;   // law-specific scalars (a, b, G for Chinchilla)

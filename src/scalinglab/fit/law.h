@@ -35,6 +35,20 @@ struct Separable {
   int coefficients = 0;             // number of linear coefficients c_j ≥ 0
 };
 
+// For laws whose prediction is a log-sum-exp of terms linear in θ (Hoffmann et al. 2022 eq. 3):
+// log L̂ = LSE(z_1, …, z_m[, e]) with z_j = θ[coef_j] − θ[exponent_j]·ln X_j and e = θ[e].
+// Because every z is linear in θ, the exact Hessian of log L̂ is Jᵀ(diag w − w wᵀ)J (w the
+// softmax weights, J = ∂z/∂θ), which makes trust-region Newton on the Huber objective cheap and
+// lets the per-point loop run over plain arrays (newton.h). nullptr: not of this form.
+struct LseForm {
+  struct Term {
+    int coef = 0, exponent = 0;  // positions in θ
+    Variable variable = Variable::kN;
+  };
+  std::vector<Term> terms;  // 1 or 2 terms
+  int e = -1;               // position of e = ln E in θ, or -1 without an irreducible term
+};
+
 class Law {
  public:
   virtual ~Law() = default;
@@ -68,6 +82,9 @@ class Law {
   virtual int internal_index_of(size_t public_index) const { return -1; }
   // Public parameters held fixed by LawOptions::fixed, as (name, value); empty for a plain law.
   virtual std::vector<std::pair<std::string, double>> fixed() const { return {}; }
+
+  // The LSE structure above, when the law has it (enables the Newton fast path).
+  virtual const LseForm* lse_form() const { return nullptr; }
 
   // Variable projection support; nullptr when the law is not separable.
   virtual const Separable* separable() const { return nullptr; }

@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 #include <LBFGS.h>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace scalinglab::fit {
@@ -14,6 +15,36 @@ const char* status_name(SolverStatus s) {
     case SolverStatus::kLineSearch: return "line_search_failed";
     case SolverStatus::kMaxIterations: return "max_iterations";
     default: return "non_finite";
+  }
+}
+
+std::string describe(const Optimum& o, const SolverOptions& options) {
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2g", v);
+    return std::string(buf);
+  };
+  const std::string solver = o.newton ? "trust-region Newton" : "L-BFGS";
+  const std::string grad = "gradient norm " + num(o.gradient_norm);
+  // L-BFGS++ loses its iteration count when a line search throws; evaluations are always known.
+  const std::string after = o.newton ? " after " + std::to_string(o.iterations) + " " + solver + " iterations"
+                                     : " after " + std::to_string(o.iterations) + " " + solver + " evaluations";
+  switch (o.status) {
+    case SolverStatus::kGradient:
+      return "converged: " + grad + " <= " + num(options.gradient_tolerance) + after;
+    case SolverStatus::kStalled:
+      return o.newton ? "stopped at a minimum to rounding: no step lowers the objective any more (" + grad +
+                            ", tolerance " + num(options.gradient_tolerance) + ")" + after
+                      : "stopped: the objective changed by less than " + num(options.relative_change_tolerance) +
+                            " (relative) over " + std::to_string(options.change_window) +
+                            " iterations, or a line search found no lower point where the gradient was already at "
+                            "rounding level (" + grad + ", tolerance " + num(options.gradient_tolerance) + ")" + after;
+    case SolverStatus::kLineSearch:
+      return "line search failed: no lower point found (" + grad + ")" + after;
+    case SolverStatus::kMaxIterations:
+      return "iteration limit " + std::to_string(options.max_iterations) + " reached (" + grad + ")";
+    default:
+      return "non-finite objective at the start";
   }
 }
 
@@ -32,8 +63,10 @@ struct ScaledObjective {
   const HuberObjective& obj;
   double best_f = std::numeric_limits<double>::infinity();
   Eigen::VectorXd best_x, best_g;
+  int evaluations = 0;
 
   double operator()(const Eigen::VectorXd& x, Eigen::VectorXd& g) {
+    ++evaluations;
     double f = obj.value(x.data(), g.data()) * obj.scale();
     g *= obj.scale();
     if (!std::isfinite(f) || !g.allFinite()) {
@@ -64,16 +97,17 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
   param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
   LBFGSpp::LBFGSSolver<double> solver(param);
 
-  ScaledObjective f{objective, std::numeric_limits<double>::infinity(), {}, {}};
+  ScaledObjective f{objective, std::numeric_limits<double>::infinity(), {}, {}, 0};
   Eigen::VectorXd x = Eigen::Map<const Eigen::VectorXd>(start.data(), n);
   double fx = 0;
   Optimum out;
+  int iterations = 0;  // completed L-BFGS runs' iterations (for the iteration limit)
   // A failed line search usually means the quasi-Newton model went stale where residuals cross
   // the Huber kink; restarting from the best point with fresh curvature memory gets past it.
   for (int attempt = 0; attempt <= options.restarts; ++attempt) {
     try {
-      out.iterations += solver.minimize(f, x, fx);
-      out.status = out.iterations >= options.max_iterations ? SolverStatus::kMaxIterations : SolverStatus::kStalled;
+      iterations += solver.minimize(f, x, fx);
+      out.status = iterations >= options.max_iterations ? SolverStatus::kMaxIterations : SolverStatus::kStalled;
       break;
     } catch (const std::exception&) {
       out.status = SolverStatus::kLineSearch;
@@ -88,6 +122,7 @@ Optimum minimize(const HuberObjective& objective, const std::vector<double>& sta
     out.gradient_norm = std::numeric_limits<double>::infinity();
     return out;
   }
+  out.iterations = f.evaluations;
   out.theta.assign(f.best_x.data(), f.best_x.data() + n);
   out.objective = f.best_f / objective.scale();
   out.gradient_norm = f.best_g.norm();

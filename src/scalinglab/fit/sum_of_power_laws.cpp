@@ -11,6 +11,9 @@ SumOfPowerLaws::SumOfPowerLaws(std::string name, std::string formula, std::vecto
       style_(style), grid_(std::move(grid)) {
   for (size_t j = 0; j < m(); ++j) separable_.exponent_index.push_back(static_cast<int>(exp_index(j)));
   separable_.coefficients = static_cast<int>(m() + (irreducible_ ? 1 : 0));
+  for (size_t j = 0; j < m(); ++j)
+    lse_.terms.push_back({static_cast<int>(j), static_cast<int>(exp_index(j)), terms_[j].variable});
+  lse_.e = irreducible_ ? static_cast<int>(e_index()) : -1;
 }
 
 std::vector<Variable> SumOfPowerLaws::variables() const {

@@ -34,6 +34,7 @@ class SumOfPowerLaws : public Law {
   std::vector<double> to_internal(const std::vector<double>& pub) const override;
   std::vector<std::vector<double>> default_starts() const override;
   const Separable* separable() const override { return &separable_; }
+  const LseForm* lse_form() const override { return &lse_; }
   void basis(const double* exponents, const LogPoint& p, double* phi) const override;
   std::vector<double> from_separable(const double* coefficients, const double* exponents) const override;
   bool irreducible() const override { return irreducible_; }
@@ -53,6 +54,7 @@ class SumOfPowerLaws : public Law {
   Style style_;
   StartGrid grid_;
   Separable separable_;
+  LseForm lse_;
 };
 
 }  // namespace scalinglab::fit

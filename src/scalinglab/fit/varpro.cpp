@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "scalinglab/fit/huber_objective.h"
+#include "scalinglab/fit/multistart.h"
 #include "scalinglab/fit/nnls.h"
 
 namespace scalinglab::fit {
@@ -116,6 +117,11 @@ Optimum fit_varpro(const Law& law, const Problem& problem, const std::vector<dou
   HuberObjective huber_obj(law, problem, weights, huber_delta, 0);
   out.objective = huber_obj.value(out.theta.data(), nullptr);
   out.gradient_norm = 0;
+  if (!options.polish) return out;
+  // A coefficient at its NNLS bound is e^-690 in θ: the local solver sees no gradient along it
+  // and leaves the term off, as the separable optimum had it, unless bringing it back lowers f.
+  Optimum polished = solve_from_starts(huber_obj, {out.theta}, SolverOptions{}, 1, 1).best;
+  if (std::isfinite(polished.objective) && polished.objective <= out.objective) return polished;
   return out;
 }
 
