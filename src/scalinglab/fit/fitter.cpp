@@ -360,7 +360,11 @@ static FittedLaw fit_law(const Law& law, const std::shared_ptr<const Law>& model
     for (size_t j = 0; j < k; ++j)
       if (!(total[j] > 1e-12 * static_cast<double>(problem.size()))) no_effect[j] = true;
     // The identifiability verdict of every estimate (rule in identifiability.h).
-    identify_fit(rep, law, columns, no_effect, layout.per_compute);
+    // Predictions (at_compute, at_points) are the FittedLaw's questions: their replicates are not
+    // kept, so their verdicts rest on SE and interval (identifiability.h rules 3 and 5).
+    const size_t per_compute =
+        rep.at_compute.empty() ? 0 : (std::isfinite(rep.at_compute.front().n_opt.value) ? 4 : 1);
+    identify_fit(rep, law, columns, no_effect, per_compute);
     for (size_t j = 0; j < k; ++j)
       if (no_effect[j])
         rep.warnings.push_back("internal parameter " + rep.internal_names[j] +

@@ -53,8 +53,8 @@ struct LawBacktest {
   std::string law;                      // a law name, or combination_name(laws)
   double mean_abs_rel_error = NAN;      // the score; NaN when the candidate failed a rollout
   double mean_rel_error = NAN;          // signed mean of (L̂ − L)/L: > 0 over-predicts the larger runs
-  std::vector<double> rollout_errors;   // mean |rel. error| per rollout, parallel to Backtest::rollouts
-  std::string failure;                  // why there is no score (empty when there is one)
+  std::vector<double> rollout_errors = {}; // mean |rel. error| per rollout, parallel to Backtest::rollouts
+  std::string failure = {};                // why there is no score (empty when there is one)
 };
 
 struct Backtest {
