@@ -337,7 +337,7 @@ void run_compare(const FitArgs& a, const fit::Dataset& data) {
     }
   }
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& l : cmp.laws) out.push_back(fit::to_json(l.fit));
+  for (const auto& l : cmp.laws) out.push_back(l.data_constrained ? fit::to_json(*l.data_constrained) : fit::to_json(l.fit));
   if (!a.json_out.empty()) io::write_file_atomic(a.json_out, nlohmann::json{{"comparison", out}}.dump(2) + "\n");
 }
 

@@ -4,11 +4,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/cli_process.h"
 #include "common/shell.h"
 
 namespace fs = std::filesystem;
@@ -57,11 +61,25 @@ TEST(CliTrain, BadConfigurationIsOneLineAndExitCode2) {
 
 TEST(CliTrain, CtrlCSavesACheckpointAndTheSameCommandResumes) {
   auto d = temp_dir();
-  // Long enough that SIGINT after 1 s arrives mid-run (the tiny model does ~1e5 tokens/s).
-  std::string cmd = train_cmd(d, "--tokens 1e6 --evals 2 --eval-windows 4");
-  ShellResult r = shell("timeout --preserve-status -s INT 1 " + cmd);
-  ASSERT_EQ(r.code, 130) << r.out;
-  EXPECT_NE(r.out.find("interrupted"), std::string::npos) << r.out;
+  // Long enough that SIGINT, sent once two metrics rows are written, arrives mid-run.
+  const std::string extra = "--tokens 1e6 --evals 2 --eval-windows 4";
+  std::string cmd = train_cmd(d, extra);
+  std::vector<std::string> args;
+  {
+    std::istringstream words(cmd);
+    std::string w;
+    words >> w;  // the binary; start_cli adds it
+    while (words >> w) args.push_back(w);
+  }
+  const pid_t pid = scalinglab::testing::start_cli(args);
+  const fs::path metrics = d / "run" / "metrics.jsonl";
+  ASSERT_TRUE(scalinglab::testing::wait_for([&] {
+    std::ifstream in(metrics);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::count(text.begin(), text.end(), '\n') >= 2;  // training has taken steps
+  })) << "training never wrote two metrics rows";
+  kill(pid, SIGINT);
+  ASSERT_EQ(scalinglab::testing::wait_exit(pid), 130);
   ASSERT_TRUE(fs::exists(d / "run" / "checkpoint.bin"));
   EXPECT_FALSE(fs::exists(d / "run" / "checkpoint.bin.tmp"));
   nlohmann::json first = nlohmann::json::parse(std::ifstream(d / "run" / "result.json"));
@@ -70,7 +88,7 @@ TEST(CliTrain, CtrlCSavesACheckpointAndTheSameCommandResumes) {
   EXPECT_GT(stopped_at, 0u);
   EXPECT_LT(stopped_at, 3907u);
   // The same command resumes the run and finishes it (capped by a timeout for safety).
-  r = shell("timeout 300 " + cmd + " -q");
+  ShellResult r = shell("timeout 300 " + cmd + " -q");
   ASSERT_EQ(r.code, 0) << r.out;
   nlohmann::json done = nlohmann::json::parse(std::ifstream(d / "run" / "result.json"));
   EXPECT_EQ(done["status"], "done");

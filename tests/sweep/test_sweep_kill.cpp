@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <thread>
@@ -181,7 +182,17 @@ TEST(SweepKill, CtrlCToTheDriverCheckpointsAndResumes) {
   std::vector<std::string> run_args{"sweep", "run", spec, "--store", st};
   run_args.insert(run_args.end(), opts.begin(), opts.end());
   pid_t pid = start(run_args);
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  // Once a worker has claimed a run (observed in the store, read-only while the sweep writes).
+  ASSERT_TRUE(scalinglab::testing::wait_for([&] {
+    if (!std::filesystem::exists(st)) return false;
+    try {
+      auto s = store::RunStore::open(st, {store::OpenMode::kReadOnly});
+      auto sweeps = s.sweeps();
+      return !sweeps.empty() && s.counts(sweeps[0].id).running > 0;
+    } catch (const std::exception&) {
+      return false;  // the store is still being created
+    }
+  })) << "no worker ever claimed a run";
   kill(pid, SIGINT);  // the driver only: it must pass the stop on to its workers
   EXPECT_EQ(wait_exit(pid), 130);
   {

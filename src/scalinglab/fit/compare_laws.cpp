@@ -15,10 +15,14 @@ LawComparison compare_laws(const Dataset& data, const CompareOptions& o) {
       const auto names = make_law(name, lo)->param_names();
       for (const auto& f : o.fixed)
         if (std::find(names.begin(), names.end(), f.first) != names.end()) lo.fixed.push_back(f);
-      if (name == "data-constrained")
-        out.laws.push_back({name, fit_data_constrained(data, o.fit, {o.procedure, lo.fixed}).report, 0, 0});
-      else
-        out.laws.push_back({name, fit(std::shared_ptr<const Law>(make_law(name, lo)), data, o.fit), 0, 0});
+      if (name == "data-constrained") {
+        DataConstrainedFit dc = fit_data_constrained(data, o.fit, {o.procedure, lo.fixed});
+        ComparedLaw c{name, dc.report};
+        c.data_constrained = std::move(dc);
+        out.laws.push_back(std::move(c));
+      } else {
+        out.laws.push_back({name, fit(std::shared_ptr<const Law>(make_law(name, lo)), data, o.fit)});
+      }
     } catch (const std::invalid_argument& e) {
       out.skipped.emplace_back(name, e.what());
     }

@@ -3,6 +3,7 @@
 // residuals (Akaike 1974; fit/fitter.h Quality), with BIC beside it and, when the fit options ask
 // for a holdout, the error of the held-out predictions (the check that matters for extrapolation).
 // The CLI's `fit --compare` maps its flags onto CompareOptions and prints LawComparison.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,8 @@ struct CompareOptions {
 struct ComparedLaw {
   std::string name;
   FittedLaw fit;
+  // The data-constrained law's procedure and stages (fit_data_constrained); absent for other laws.
+  std::optional<DataConstrainedFit> data_constrained = {};
   double delta_aic = 0;  // AIC − the best AIC among the fitted laws (0 for the best)
   int rank = 0;          // 1 = lowest AIC
 };

@@ -61,6 +61,12 @@ const char* to_string(Identified v) {
   }
 }
 
+Identified identified_from(const std::string& text) {
+  for (Identified v : {Identified::kYes, Identified::kWeak, Identified::kNo, Identified::kFixed})
+    if (text == to_string(v)) return v;
+  return Identified::kNotAssessed;
+}
+
 nlohmann::json to_json(const Estimate& e) {
   auto num = [](double v) { return std::isfinite(v) && !is_unbounded(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   nlohmann::json j = {{"value", num(e.value)},

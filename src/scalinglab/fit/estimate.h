@@ -17,6 +17,8 @@ namespace scalinglab::fit {
 // held at a given value (--fix), kNotAssessed — no verdict was computed (e.g. no bootstrap).
 enum class Identified { kNotAssessed, kYes, kWeak, kNo, kFixed };
 const char* to_string(Identified v);  // "not assessed", "yes", "weak", "no", "fixed"
+// The inverse of to_string; kNotAssessed for any other text.
+Identified identified_from(const std::string& text);
 
 struct Identification {
   Identified verdict = Identified::kNotAssessed;
@@ -29,7 +31,7 @@ struct Estimate {
   double se_analytic = NAN;
   double se = NAN;
   double lo = NAN, hi = NAN;
-  Identification ident;
+  Identification ident = {};
   bool has_interval() const { return std::isfinite(lo) && std::isfinite(hi); }
 };
 

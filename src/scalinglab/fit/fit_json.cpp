@@ -160,7 +160,14 @@ Interval interval_from(const json& j) {
   return iv;
 }
 
-// The inverse of to_json(const Estimate&): {value, se, se_analytic, ci95}, null as NaN.
+// The verdict, reason and remedy as to_json(const Estimate&) writes them (absent: not assessed).
+void read_ident(Identification& id, const json& verdict, const json& reason, const json& remedy) {
+  if (verdict.is_string()) id.verdict = identified_from(verdict.get<std::string>());
+  if (reason.is_string()) id.reason = reason.get<std::string>();
+  if (remedy.is_string()) id.remedy = remedy.get<std::string>();
+}
+
+// The inverse of to_json(const Estimate&): {value, se, se_analytic, ci95, identified, ...}, null as NaN.
 Estimate estimate_from(const json& j) {
   Estimate e;
   if (!j.is_object()) return e;
@@ -170,6 +177,8 @@ Estimate estimate_from(const json& j) {
   const Interval iv = interval_from(j.value("ci95", json()));
   e.lo = iv.lo;
   e.hi = iv.hi;
+  read_ident(e.ident, j.value("identified", json()), j.value("identification_reason", json()),
+             j.value("identification_remedy", json()));
   return e;
 }
 
@@ -231,6 +240,8 @@ FittedLaw fit_from_json(const json& d, const std::string& path) {
     const Interval iv = d.contains("ci95") && d["ci95"].contains(name) ? interval_from(d["ci95"][name]) : Interval{};
     e.lo = iv.lo;
     e.hi = iv.hi;
+    auto keyed = [&](const char* map) { return d.contains(map) && d[map].is_object() ? d[map].value(name, json()) : json(); };
+    read_ident(e.ident, keyed("identified"), keyed("identification_reason"), keyed("identification_remedy"));
     f.params.push_back(e);
   }
   f.objective = field(d, "objective");
@@ -239,6 +250,8 @@ FittedLaw fit_from_json(const json& d, const std::string& path) {
   f.converged_starts = value_or<int>(d, "converged_starts", 0);
   f.starts_at_best = value_or<int>(d, "starts_at_best", 0);
   f.status = value_or<std::string>(d, "status", "");
+  f.status_detail = value_or<std::string>(d, "status_detail", "");
+  f.continued_starts = value_or<int>(d, "continued_starts", f.continued_starts);
   if (d.contains("quality")) {
     const json& q = d["quality"];
     f.quality.points = f.points;

@@ -80,6 +80,36 @@ std::vector<double> resample_weights(size_t n, uint64_t seed, int index) {
 
 }  // namespace
 
+Holdout score_holdout(const std::vector<Run>& held, const FittedLaw& sub, bool by_x) {
+  Holdout h;
+  h.k = static_cast<int>(held.size());
+  h.by = by_x ? "x" : "C";
+  h.train_points = sub.points;
+  double sum_abs = 0, max_abs = 0;
+  for (size_t i = 0; i < held.size() && i < sub.at_points.size(); ++i) {
+    HoldoutRow row;
+    row.line = held[i].line;
+    row.n = held[i].n;
+    row.d = held[i].d;
+    row.c = held[i].c;
+    row.x = held[i].x;
+    row.u = held[i].u;
+    row.actual = held[i].loss;
+    row.predicted = sub.at_points[i].loss;
+    row.pi95 = sub.at_points[i].pi95;
+    row.rel_error = (row.predicted.value - row.actual) / row.actual;
+    row.orders_past_data = by_x ? std::log10(held[i].x / sub.range.x.max) : sub.at_points[i].orders_past_data;
+    row.inside_ci95 = row.predicted.has_interval() && row.actual >= row.predicted.lo && row.actual <= row.predicted.hi;
+    row.inside_pi95 = row.pi95.contains(row.actual);
+    sum_abs += std::fabs(row.rel_error);
+    max_abs = std::max(max_abs, std::fabs(row.rel_error));
+    h.rows.push_back(row);
+  }
+  h.mean_abs_rel_error = h.rows.empty() ? NAN : sum_abs / static_cast<double>(h.rows.size());
+  h.max_abs_rel_error = max_abs;
+  return h;
+}
+
 DataRange data_range(const Dataset& data) {
   DataRange r;
   for (const Run& run : data.runs) {
@@ -318,33 +348,7 @@ static FittedLaw fit_law(const Law& law, const std::shared_ptr<const Law>& model
     ho.at_points = held;
     ho.progress = false;
     FittedLaw sub = fit_law(law, model, train, ho);
-    Holdout h;
-    h.k = static_cast<int>(hk);
-    h.by = by_x ? "x" : "C";
-    h.train_points = sub.points;
-    double sum_abs = 0, max_abs = 0;
-    for (size_t i = 0; i < held.size(); ++i) {
-      HoldoutRow row;
-      row.line = held[i].line;
-      row.n = held[i].n;
-      row.d = held[i].d;
-      row.c = held[i].c;
-      row.x = held[i].x;
-      row.u = held[i].u;
-      row.actual = held[i].loss;
-      row.predicted = sub.at_points[i].loss;
-      row.pi95 = sub.at_points[i].pi95;
-      row.rel_error = (row.predicted.value - row.actual) / row.actual;
-      row.orders_past_data = by_x ? std::log10(held[i].x / sub.range.x.max) : sub.at_points[i].orders_past_data;
-      row.inside_ci95 = row.predicted.has_interval() && row.actual >= row.predicted.lo && row.actual <= row.predicted.hi;
-      row.inside_pi95 = row.pi95.contains(row.actual);
-      sum_abs += std::fabs(row.rel_error);
-      max_abs = std::max(max_abs, std::fabs(row.rel_error));
-      h.rows.push_back(row);
-    }
-    h.mean_abs_rel_error = sum_abs / static_cast<double>(held.size());
-    h.max_abs_rel_error = max_abs;
-    rep.holdout = h;
+    rep.holdout = score_holdout(held, sub, by_x);
   }
 
   // 6. Parameters the data do not constrain: ∂ log L̂/∂θ_j is zero at every run (the

@@ -168,6 +168,11 @@ Estimate predict_loss(const Law& law, const std::vector<double>& theta,
 Interval prediction_interval(const Law& law, const std::vector<std::vector<double>>& bootstrap_theta,
                              const std::vector<double>& log_residuals, const Run& at);
 
+// The leave-out check's rows: each held-out run (actual loss) against `sub`'s prediction of it,
+// where `sub` was fitted without them with FitOptions::at_points = held (same order). by_x: the
+// runs were held out by x, not by compute (orders past the data are then in x).
+Holdout score_holdout(const std::vector<Run>& held, const FittedLaw& sub, bool by_x);
+
 // Orders of magnitude of compute past the data, and the warning text when beyond 2.
 double orders_past(double compute, const DataRange& range);
 std::optional<std::string> extrapolation_warning(double compute, const DataRange& range, const std::string& what);

@@ -119,33 +119,7 @@ Holdout two_stage_holdout(const Dataset& data, const FitOptions& options, const 
   ho.at_compute.clear();
   ho.at_points = held;
   ho.progress = false;
-  const FittedLaw sub = fit_data_constrained(train, ho, dc).report;
-  Holdout h;
-  h.k = static_cast<int>(hk);
-  h.by = "C";
-  h.train_points = sub.points;
-  double sum_abs = 0, max_abs = 0;
-  for (size_t i = 0; i < held.size(); ++i) {
-    HoldoutRow row;
-    row.line = held[i].line;
-    row.n = held[i].n;
-    row.d = held[i].d;
-    row.c = held[i].c;
-    row.u = held[i].u;
-    row.actual = held[i].loss;
-    row.predicted = sub.at_points[i].loss;
-    row.pi95 = sub.at_points[i].pi95;
-    row.rel_error = (row.predicted.value - row.actual) / row.actual;
-    row.orders_past_data = sub.at_points[i].orders_past_data;
-    row.inside_ci95 = row.predicted.has_interval() && row.actual >= row.predicted.lo && row.actual <= row.predicted.hi;
-    row.inside_pi95 = row.pi95.contains(row.actual);
-    sum_abs += std::fabs(row.rel_error);
-    max_abs = std::max(max_abs, std::fabs(row.rel_error));
-    h.rows.push_back(row);
-  }
-  h.mean_abs_rel_error = sum_abs / static_cast<double>(held.size());
-  h.max_abs_rel_error = max_abs;
-  return h;
+  return score_holdout(held, fit_data_constrained(train, ho, dc).report, false);
 }
 
 // Distinct values (to 1e-6 relative) of N or D among the runs `index`.
