@@ -1,12 +1,20 @@
 #include "scalinglab/fit/synthetic.h"
 
 #include <cmath>
+#include <memory>
 
 #include "scalinglab/fit/frontier.h"
+#include "scalinglab/fit/law.h"
+#include "scalinglab/fit/problem.h"
 
 namespace scalinglab::fit {
 
-double ChinchillaParams::loss(double n, double d) const { return E + A / std::pow(n, alpha) + B / std::pow(d, beta); }
+double ChinchillaParams::loss(double n, double d) const {
+  // The formula is written once, as the registry's law (law_registry.cpp); this evaluates it.
+  static const std::unique_ptr<Law> law = make_law("chinchilla");
+  const std::vector<double> theta = law->to_internal({E, A, B, alpha, beta});
+  return std::exp(law->log_predict(theta.data(), log_point(Run{n, d, 6 * n * d, 0, 1, 0}), nullptr));
+}
 
 uint64_t NormalStream::next_u64() {
   uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
