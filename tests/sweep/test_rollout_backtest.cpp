@@ -222,6 +222,34 @@ TEST(SelfValidation, TheBacktestsChoiceIsTheHeadlineAndTheHeldOutRunCannotChange
   }
 }
 
+// validate_sweep fits the Chinchilla law once and asks that object for N_opt and the prediction:
+// predict_heldout given a fit asks it instead of refitting. Given a fit of OTHER runs, the recorded
+// prediction is that fit's answer, not a refit on the sweep's runs.
+TEST(SelfValidation, AGivenChinchillaFitIsAskedNotRefitted) {
+  Sweep s = isoflop_sweep(chinchilla_truth, 4, 0.003, 5);
+  Sweep other_runs = isoflop_sweep(kaplan_truth, 4, 0.003, 6);
+  fit::FitOptions fo;
+  fo.bootstrap = 30;
+  const fit::FittedLaw other = fit::fit(fit::make_law("chinchilla"), other_runs.data, fo);
+  const fit::FittedLaw own = fit::fit(fit::make_law("chinchilla"), s.data, fo);
+  sweep::ValidationResult v;
+  v.n = 1e9;
+  v.d = 2e10;
+  const fit::Run at{v.n, v.d, 6 * v.n * v.d, 0, 1, 0};
+  ASSERT_GT(std::fabs(other.loss(at).loss.value - own.loss(at).loss.value), 1e-3);  // the two fits differ
+  sweep::ValidationOptions o;
+  o.bootstrap = 30;
+  sweep::predict_heldout(v, s.data, s.budgets, o, &other);
+  ASSERT_FALSE(v.by_law.empty());
+  EXPECT_EQ(v.by_law[0].law, "chinchilla");
+  EXPECT_EQ(v.by_law[0].predicted.value, other.loss(at).loss.value);
+  EXPECT_EQ(v.by_law[0].pi95.lo, other.loss(at).pi95.lo);
+  // Without a fit it fits the sweep's runs itself.
+  sweep::ValidationResult w = v;
+  sweep::predict_heldout(w, s.data, s.budgets, o);
+  EXPECT_EQ(w.by_law[0].predicted.value, own.loss(at).loss.value);
+}
+
 TEST(SelfValidation, NoBacktestWithTwoBudgetsFallsBackToChinchilla) {
   Sweep s = isoflop_sweep(kaplan_truth, 2, 0.003, 1);
   sweep::ValidationResult v;
