@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/sweep_spec_file.h"
+#include "scalinglab/analysis/sweep_analysis.h"
+#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/sweep/runner.h"
@@ -116,17 +118,37 @@ void run_sweep_cmd(SweepRunArgs& a, bool resume) {
                             ? "."
                             : std::filesystem::path(a.store_path).parent_path().string();
   sweep::SweepOutcome o;
+  std::string name = a.sweep_name;
   try {
     if (resume) {
       o = sweep::resume_sweep(a.options, a.sweep_name);
     } else {
       sweep::SweepSpec spec = load_sweep_spec(a.spec_path);
+      name = spec.name;
       o = sweep::run_sweep(spec, a.options);
     }
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
   print_outcome(o, a.store_path);
+  // A finished sweep leaves what the rest of the tool reads beside its store, as `demo` does:
+  // summary.json, fits/<law>.json and runs.csv (docs/SWEEP.md).
+  if (!o.interrupted && o.queued == 0 && o.done > 0) {
+    const std::string dir = std::filesystem::path(a.store_path).parent_path().empty()
+                                ? "."
+                                : std::filesystem::path(a.store_path).parent_path().string();
+    try {
+      analysis::AnalysisOptions ao;
+      ao.sweep = name;
+      const analysis::SweepAnalysis an = analysis::analyze_store(a.store_path, ao);
+      const auto files = analysis::write_sweep_files(an, dir);
+      const std::string summary = (std::filesystem::path(dir) / "summary.json").string();
+      io::write_file_atomic(summary, analysis::summary_json(an).dump(2) + "\n");
+      std::cout << "wrote " << summary << " and " << files.size() << " fit and run files (fits/, runs.csv)\n";
+    } catch (const std::exception& e) {
+      std::cerr << "scalinglab: warning: the sweep's fits were not written: " << e.what() << "\n";
+    }
+  }
   if (o.interrupted) exit_code_ref() = 130;
   else if (o.failed > 0 || o.queued > 0) exit_code_ref() = 1;
 }
@@ -134,7 +156,7 @@ void run_sweep_cmd(SweepRunArgs& a, bool resume) {
 }  // namespace
 
 void register_sweep(CLI::App& app) {
-  CLI::App* sweep_cmd = app.add_subcommand("sweep", "Pilot sweeps: plan (and, next, run) a family of training runs");
+  CLI::App* sweep_cmd = app.add_subcommand("sweep", "Pilot sweeps: plan, run, resume and validate a family of training runs");
   sweep_cmd->require_subcommand(1);
   auto a = std::make_shared<SweepPlanArgs>();
   CLI::App* p = sweep_cmd->add_subcommand("plan", "Expand a sweep spec (JSON) into runs with their sizes and FLOPs");

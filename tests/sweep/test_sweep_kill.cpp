@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -132,6 +133,16 @@ TEST(SweepValidate, PredictsAndTrainsAHeldOutRunPastTheSweep) {
   std::string st = (d.path / "store.db").string();
   const std::string cache = (d.path / "cache").string();
   ASSERT_EQ(wait_exit(start({"sweep", "run", spec, "--store", st, "--workers", "2", "--threads", "1", "--cache", cache})), 0);
+  {
+    // A finished sweep leaves summary.json, fits/ and runs.csv beside its store, as the demo does.
+    size_t finished = 0;
+    final_losses(st, &finished);
+    auto summary = nlohmann::json::parse(scalinglab::io::read_file((d.path / "summary.json").string()));
+    EXPECT_EQ(summary["runs"]["done"].get<size_t>(), finished);
+    const std::string csv = scalinglab::io::read_file((d.path / "runs.csv").string());
+    EXPECT_EQ(static_cast<size_t>(std::count(csv.begin(), csv.end(), '\n')), finished + 1);  // header + a row a run
+    EXPECT_TRUE(std::filesystem::exists(d.path / "fits" / "chinchilla.json"));
+  }
   ASSERT_EQ(wait_exit(start({"sweep", "validate", st, "--factor", "2", "--threads", "1", "--cache", cache})), 0);
   auto v = nlohmann::json::parse(scalinglab::io::read_file((d.path / "validation.json").string()));
   EXPECT_EQ(v["status"], "done");
