@@ -9,7 +9,6 @@
 #include "cli/format.h"
 #include "cli/sweep_spec_file.h"
 #include "scalinglab/analysis/sweep_analysis.h"
-#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/read_file.h"
 #include "scalinglab/sweep/runner.h"
@@ -141,10 +140,10 @@ void run_sweep_cmd(SweepRunArgs& a, bool resume) {
       analysis::AnalysisOptions ao;
       ao.sweep = name;
       const analysis::SweepAnalysis an = analysis::analyze_store(a.store_path, ao);
-      const auto files = analysis::write_sweep_files(an, dir);
-      const std::string summary = (std::filesystem::path(dir) / "summary.json").string();
-      io::write_file_atomic(summary, analysis::summary_json(an).dump(2) + "\n");
-      std::cout << "wrote " << summary << " and " << files.size() << " fit and run files (fits/, runs.csv)\n";
+      nlohmann::json summary = analysis::summary_json(an);
+      const auto files = analysis::write_sweep_outputs(an, summary, dir);
+      std::cout << "wrote " << (std::filesystem::path(dir) / "summary.json").string() << " and " << files.size()
+                << " fit and run files (fits/, runs.csv)\n";
     } catch (const std::exception& e) {
       std::cerr << "scalinglab: warning: the sweep's fits were not written: " << e.what() << "\n";
     }

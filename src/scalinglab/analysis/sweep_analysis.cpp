@@ -259,4 +259,14 @@ std::vector<std::string> write_sweep_files(const SweepAnalysis& a, const std::st
   return written;
 }
 
+std::vector<std::string> write_sweep_outputs(const SweepAnalysis& a, nlohmann::json& summary, const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::vector<std::string> written = write_sweep_files(a, dir);
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : written) files.push_back(fs::relative(f, dir).generic_string());
+  summary["files"] = files;
+  io::write_file_atomic((fs::path(dir) / "summary.json").string(), summary.dump(2) + "\n");
+  return written;
+}
+
 }  // namespace scalinglab::analysis

@@ -65,4 +65,9 @@ nlohmann::json summary_json(const SweepAnalysis& a);
 // that order; throws std::runtime_error when a file cannot be written.
 std::vector<std::string> write_sweep_files(const SweepAnalysis& a, const std::string& dir);
 
+// write_sweep_files, then sets summary["files"] (the paths written, relative to DIR) and writes
+// `summary` (summary_json plus whatever the caller added) as DIR/summary.json, atomically and last,
+// so a summary.json always has its fits/ beside it. Returns the fit and run files written.
+std::vector<std::string> write_sweep_outputs(const SweepAnalysis& a, nlohmann::json& summary, const std::string& dir);
+
 }  // namespace scalinglab::analysis

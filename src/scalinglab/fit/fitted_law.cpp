@@ -30,11 +30,6 @@ OptimumKind optimum_kind(const Law& law) {
   return OptimumKind::kNone;
 }
 
-ChinchillaParams chinchilla_params(const Law& law, const std::vector<double>& theta) {
-  auto p = law.to_public(theta.data());  // E, A, B, alpha, beta
-  return {p[0], p[1], p[2], p[3], p[4]};
-}
-
 double law_loss(const Law& law, const std::vector<double>& theta, const Run& at) {
   return std::exp(law.log_predict(theta.data(), log_point(at), nullptr));
 }

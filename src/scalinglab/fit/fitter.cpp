@@ -34,11 +34,6 @@ void widen(Range& r, double v) {
   r.max = std::isnan(r.max) ? v : std::max(r.max, v);
 }
 
-ChinchillaParams chinchilla_from(const Law& law, const std::vector<double>& theta) {
-  auto p = law.to_public(theta.data());  // E, A, B, alpha, beta
-  return {p[0], p[1], p[2], p[3], p[4]};
-}
-
 // Every parameter-like quantity that gets an interval, as one flat vector computed from θ: public
 // parameters, then law-specific scalars. Computing them the same way for the optimum and for each
 // bootstrap replicate keeps the intervals consistent. (Predictions at budgets and points are the
@@ -51,7 +46,7 @@ struct DerivedLayout {
   std::vector<double> evaluate(const Law& law, const std::vector<double>& theta) const {
     std::vector<double> out = law.to_public(theta.data());
     if (chinchilla) {
-      ChinchillaParams p = chinchilla_from(law, theta);
+      ChinchillaParams p = chinchilla_params(law, theta);
       out.push_back(chinchilla_a(p));
       out.push_back(chinchilla_b(p));
       out.push_back(chinchilla_G(p));

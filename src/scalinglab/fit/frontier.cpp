@@ -4,6 +4,11 @@
 
 namespace scalinglab::fit {
 
+ChinchillaParams chinchilla_params(const Law& law, const std::vector<double>& theta) {
+  const auto p = law.to_public(theta.data());  // E, A, B, alpha, beta
+  return {p[0], p[1], p[2], p[3], p[4]};
+}
+
 double chinchilla_G(const ChinchillaParams& p) {
   return std::pow(p.alpha * p.A / (p.beta * p.B), 1.0 / (p.alpha + p.beta));
 }

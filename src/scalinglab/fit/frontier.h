@@ -1,9 +1,15 @@
 #pragma once
 // Compute-optimal allocation for L = E + A/N^α + B/D^β under C = 6ND (Hoffmann et al. 2022, eq. 4):
 //   N_opt(C) = G·(C/6)^a,  D_opt(C) = G^−1·(C/6)^b,  G = (αA/(βB))^(1/(α+β)),  a = β/(α+β), b = α/(α+β).
+#include <vector>
+
+#include "scalinglab/fit/law.h"
 #include "scalinglab/fit/synthetic.h"
 
 namespace scalinglab::fit {
+
+// E, A, B, α, β of the registry's "chinchilla" law at θ (its to_public order).
+ChinchillaParams chinchilla_params(const Law& law, const std::vector<double>& theta);
 
 double chinchilla_G(const ChinchillaParams& p);
 double chinchilla_a(const ChinchillaParams& p);  // N_opt ∝ C^a

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scalinglab/fit/fit_json.h"
+#include "scalinglab/fit/frontier.h"
 #include "scalinglab/io/input_error.h"
 
 namespace scalinglab::plan {
@@ -98,8 +99,8 @@ PlanLaw load_plan_law(const std::string& what) {
                              name + ", which has no L(N, D))");
   const fit::FittedLaw f = fit::fit_from_json(doc, what);
   auto to_surface = [&](const std::vector<double>& theta) -> Surface {
+    if (name == "chinchilla") return fit::chinchilla_params(*f.model, theta);
     auto p = f.model->to_public(theta.data());
-    if (name == "chinchilla") return fit::ChinchillaParams{p[0], p[1], p[2], p[3], p[4]};
     return KaplanParams{p[0], p[1], p[2], p[3]};  // N_c, D_c, alpha_N, alpha_D
   };
   PlanLaw law;

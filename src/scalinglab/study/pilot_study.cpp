@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 
-#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/report/from_store.h"
 #include "scalinglab/report/html_report.h"
 #include "scalinglab/util/progress.h"
@@ -98,12 +97,7 @@ PilotStudyResult run_pilot_study(const sweep::SweepSpec& spec, const PilotStudyO
   r.summary["wall_s"] = r.wall_s;
   r.summary["schedule"] = {{"workers", r.sweep.workers}, {"threads_per_worker", r.sweep.threads_per_worker}};
 
-  // The fits and the runs table first, so that a summary.json always has its fits/ beside it.
-  r.files = analysis::write_sweep_files(*r.analysis, o.out_dir);
-  nlohmann::json files = nlohmann::json::array();
-  for (const auto& f : r.files) files.push_back(fs::relative(f, o.out_dir).generic_string());
-  r.summary["files"] = files;
-  io::write_file_atomic(r.summary_path, r.summary.dump(2) + "\n");
+  r.files = analysis::write_sweep_outputs(*r.analysis, r.summary, o.out_dir);
   return r;
 }
 
