@@ -20,6 +20,10 @@ void register_sweep(CLI::App& app);
 void register_report(CLI::App& app);
 void register_plan(CLI::App& app);
 void register_monitor(CLI::App& app);
+void register_emergence(CLI::App& app);
+// Children of `emergence` (each in its own file).
+void register_emergence_analyze(CLI::App& emergence);
+void register_emergence_sweep(CLI::App& emergence);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);
@@ -31,6 +35,7 @@ inline void register_all(CLI::App& app) {
   register_report(app);
   register_plan(app);
   register_monitor(app);
+  register_emergence(app);
   register_bench(app);
 }
 
