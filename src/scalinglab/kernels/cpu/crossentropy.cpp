@@ -1,5 +1,7 @@
 #include "scalinglab/kernels/cpu/crossentropy.h"
 
+#include "scalinglab/kernels/cpu/parallel.h"
+
 #include <cmath>
 #include <cstddef>
 
@@ -9,7 +11,7 @@ namespace scalinglab::kernels::cpu {
 
 void softmax_crossentropy_forward(float* probs, float* losses, const float* logits, const std::int32_t* targets,
                                   int N, int V) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(static_cast<long>(N) * V))
   for (int n = 0; n < N; ++n) {
     const float* z = logits + static_cast<std::size_t>(n) * V;
     float* p = probs + static_cast<std::size_t>(n) * V;

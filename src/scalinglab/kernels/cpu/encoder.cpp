@@ -1,11 +1,13 @@
 #include "scalinglab/kernels/cpu/encoder.h"
 
+#include "scalinglab/kernels/cpu/parallel.h"
+
 #include <cstddef>
 
 namespace scalinglab::kernels::cpu {
 
 void encoder_forward(float* out, const std::int32_t* tokens, const float* wte, const float* wpe, int B, int T, int C) {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (parallel_worth(static_cast<long>(B) * T * C))
   for (int b = 0; b < B; ++b) {
     for (int t = 0; t < T; ++t) {
       const std::size_t bt = static_cast<std::size_t>(b) * T + t;

@@ -1,5 +1,7 @@
 #include "scalinglab/kernels/cpu/gelu.h"
 
+#include "scalinglab/kernels/cpu/parallel.h"
+
 #include "scalinglab/kernels/cpu/vec_math.h"
 
 namespace scalinglab::kernels::cpu {
@@ -12,7 +14,7 @@ constexpr float kCubic = 0.044715f;
 // 0.5·(1 + tanh u) = sigmoid(2u) exactly, so gelu(x) = x·sigmoid(2u): one vectorisable exp
 // instead of a scalar tanhf call, and no cancellation in 1 + tanh u for very negative u.
 void gelu_forward(float* out, const float* inp, long N) {
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (parallel: parallel_worth(N))
   for (long i = 0; i < N; ++i) {
     const float x = inp[i];
     const float u = kSqrt2OverPi * (x + kCubic * x * x * x);

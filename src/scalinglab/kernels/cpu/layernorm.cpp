@@ -1,5 +1,7 @@
 #include "scalinglab/kernels/cpu/layernorm.h"
 
+#include "scalinglab/kernels/cpu/parallel.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -9,7 +11,7 @@ namespace scalinglab::kernels::cpu {
 
 void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* weight, const float* bias,
                        int N, int C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(static_cast<long>(N) * C))
   for (int n = 0; n < N; ++n) {
     const float* x = inp + static_cast<std::size_t>(n) * C;
     float* o = out + static_cast<std::size_t>(n) * C;

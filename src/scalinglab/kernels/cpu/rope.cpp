@@ -4,23 +4,25 @@
 #include <cstddef>
 #include <vector>
 
+#include "scalinglab/kernels/cpu/parallel.h"
+
 namespace scalinglab::kernels::cpu {
 
 namespace {
 
 // Angles are evaluated in double and rounded once, so q·k does not pick up the drift of
 // accumulating a float angle over long contexts.
-void rotate(float* qkv, int B, int T, int C, int NH, float sign) {
+void rotate(float* qkv, int B, int T, int C, int NH, int t0, float sign) {
   const int hs = C / NH, half = hs / 2;
   std::vector<float> cs(static_cast<std::size_t>(T) * half), sn(cs.size());
   for (int t = 0; t < T; ++t) {
     for (int i = 0; i < half; ++i) {
-      const double angle = t * std::pow(kRopeBase, -2.0 * i / hs);
+      const double angle = static_cast<double>(t0 + t) * std::pow(kRopeBase, -2.0 * i / hs);
       cs[static_cast<std::size_t>(t) * half + i] = static_cast<float>(std::cos(angle));
       sn[static_cast<std::size_t>(t) * half + i] = sign * static_cast<float>(std::sin(angle));
     }
   }
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (parallel_worth(2L * B * T * C))
   for (int b = 0; b < B; ++b) {
     for (int t = 0; t < T; ++t) {
       float* row = qkv + (static_cast<std::size_t>(b) * T + t) * 3 * C;
@@ -42,7 +44,7 @@ void rotate(float* qkv, int B, int T, int C, int NH, float sign) {
 
 }  // namespace
 
-void rope_forward(float* qkv, int B, int T, int C, int NH) { rotate(qkv, B, T, C, NH, 1.0f); }
-void rope_backward(float* dqkv, int B, int T, int C, int NH) { rotate(dqkv, B, T, C, NH, -1.0f); }
+void rope_forward(float* qkv, int B, int T, int C, int NH, int t0) { rotate(qkv, B, T, C, NH, t0, 1.0f); }
+void rope_backward(float* dqkv, int B, int T, int C, int NH) { rotate(dqkv, B, T, C, NH, 0, -1.0f); }
 
 }  // namespace scalinglab::kernels::cpu

@@ -10,7 +10,9 @@ namespace scalinglab::kernels::cpu {
 
 inline constexpr double kRopeBase = 10000.0;
 
-void rope_forward(float* qkv, int B, int T, int C, int NH);
+// Row t of each sequence is rotated as position t0 + t: t0 > 0 rotates the q, k of positions fed
+// one at a time after t0 others (incremental decoding, model/decoder.h), with the same angles.
+void rope_forward(float* qkv, int B, int T, int C, int NH, int t0 = 0);
 void rope_backward(float* dqkv, int B, int T, int C, int NH);
 
 }  // namespace scalinglab::kernels::cpu
