@@ -2,9 +2,11 @@
 // side-by-side comparison with SciPy is bench/fit_vs_scipy.py, which calls this).
 // `scalinglab bench train`: training-step throughput of the GPT engine against the sgemm peak
 // measured in the same run (bench/train_vs_torch.py compares it with PyTorch).
+// `scalinglab bench generate`: generation tokens/s, KV-cached decoder against full recomputation.
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -18,6 +20,7 @@
 #include "scalinglab/fit/multistart.h"
 #include "scalinglab/io/table.h"
 #include "scalinglab/kernels/cpu/gemm.h"
+#include "scalinglab/model/bench_generate.h"
 #include "scalinglab/model/bench_train.h"
 
 namespace scalinglab::cli {
@@ -176,6 +179,94 @@ void run_bench_train(BenchTrainArgs& a) {
   }
 }
 
+struct BenchGenerateArgs {
+  model::GenerateBenchConfig cfg;
+  std::string precision = "fp32";
+  bool json = false;
+};
+
+// Without --d-model the two reference sizes of docs/PERFORMANCE.md run; with it, that one model.
+std::vector<model::GptConfig> generate_bench_models(const model::GptConfig& given) {
+  if (given.d_model > 0) return {given};
+  const int V = given.vocab > 0 ? given.vocab : 256;
+  return {model::GptConfig{V, 64, 64, 2, 2, given.rope}, model::GptConfig{V, 256, 128, 4, 4, given.rope}};
+}
+
+void run_bench_generate(BenchGenerateArgs& a) {
+  model::GptConfig given = a.cfg.model;
+  if (given.d_model > 0) {
+    if (given.vocab <= 0) given.vocab = 256;
+    if (given.ctx <= 0 || given.n_layer <= 0 || given.n_head <= 0)
+      throw UsageError("--d-model needs --ctx, --layers and --heads too");
+  } else if (given.ctx > 0 || given.n_layer > 0 || given.n_head > 0) {
+    throw UsageError("--ctx, --layers, --heads need --d-model (without it the two default sizes run)");
+  }
+  if (a.cfg.prompt_tokens < 1) throw UsageError("--prompt must be >= 1");
+  if (a.cfg.new_tokens < 0 || a.cfg.repeats < 1 || a.cfg.threads < 0)
+    throw UsageError("--new-tokens, --threads must be >= 0; --repeat >= 1");
+  if (!(a.cfg.temperature >= 0) || !std::isfinite(a.cfg.temperature)) throw UsageError("--temperature must be >= 0");
+  try {
+    a.cfg.precision = kernels::cpu::parse_precision(a.precision);
+    kernels::cpu::require_precision(a.cfg.precision);
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("--precision: ") + e.what());
+  }
+  const auto models = generate_bench_models(given);
+  for (const auto& m : models) {
+    try {
+      m.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("bad model: ") + e.what());
+    }
+    const int n_new = a.cfg.new_tokens > 0 ? a.cfg.new_tokens : m.ctx - a.cfg.prompt_tokens;
+    if (n_new < 1 || a.cfg.prompt_tokens + n_new > m.ctx)
+      throw UsageError("--prompt + --new-tokens must fit in --ctx (" + std::to_string(m.ctx) + ") with >= 1 new token");
+  }
+  nlohmann::json runs = nlohmann::json::array();
+  if (!a.json)
+    std::cout << "bench generate: batch 1, " << (a.cfg.temperature > 0 ? "temperature " + fmt(a.cfg.temperature, 3) : "greedy")
+              << ", prompt " << a.cfg.prompt_tokens << " tokens, " << kernels::cpu::precision_name(a.cfg.precision)
+              << ", best of " << a.cfg.repeats << "\n";
+  for (const auto& m : models) {
+    model::GenerateBenchConfig c = a.cfg;
+    c.model = m;
+    const model::GenerateBenchResult r = model::bench_generate(c);
+    if (a.json) {
+      runs.push_back({{"config", {{"vocab", m.vocab}, {"ctx", m.ctx}, {"d_model", m.d_model}, {"n_layer", m.n_layer},
+                                  {"n_head", m.n_head}, {"rope", m.rope}}},
+                      {"params", r.params},
+                      {"threads", r.threads},
+                      {"prompt_tokens", c.prompt_tokens},
+                      {"new_tokens", r.new_tokens},
+                      {"temperature", c.temperature},
+                      {"precision", kernels::cpu::precision_name(c.precision)},
+                      {"repeats", c.repeats},
+                      {"cached_s", r.cached_s},
+                      {"reference_s", r.reference_s},
+                      {"cached_tokens_per_s", r.cached_tokens_per_s},
+                      {"reference_tokens_per_s", r.reference_tokens_per_s},
+                      {"speedup", r.speedup},
+                      {"cached_cpu_s", r.cached_cpu_s},
+                      {"reference_cpu_s", r.reference_cpu_s},
+                      {"speedup_cpu", r.speedup_cpu},
+                      {"same_tokens", r.same_tokens},
+                      {"interrupted", r.interrupted}});
+    } else {
+      std::cout << "  " << m.to_string() << " (" << fmt(static_cast<double>(r.params), 4) << " params), "
+                << r.new_tokens << " new tokens, reference on " << r.threads << " threads:\n"
+                << "    cached (KV):  " << fmt(r.cached_tokens_per_s, 4) << " tokens/s (" << fmt(1e3 * r.cached_s, 4)
+                << " ms wall, " << fmt(1e3 * r.cached_cpu_s, 4) << " ms CPU)\n"
+                << "    reference:    " << fmt(r.reference_tokens_per_s, 4) << " tokens/s (" << fmt(1e3 * r.reference_s, 4)
+                << " ms wall, " << fmt(1e3 * r.reference_cpu_s, 4) << " ms CPU)\n"
+                << "    ratio:        " << fmt(r.speedup, 4) << "x wall, " << fmt(r.speedup_cpu, 4) << "x CPU"
+                << (r.same_tokens ? ", same tokens" : ", TOKENS DIFFER") << (r.interrupted ? " (interrupted)" : "")
+                << "\n";
+    }
+    if (r.interrupted) break;
+  }
+  if (a.json) std::cout << nlohmann::json{{"runs", runs}}.dump(2) << "\n";
+}
+
 }  // namespace
 
 void register_bench(CLI::App& app) {
@@ -210,6 +301,27 @@ void register_bench(CLI::App& app) {
   tr->add_flag("--profile", c.profile, "time every kernel call and print the per-kernel breakdown");
   tr->add_flag("--json", t->json, "print JSON");
   tr->callback([t] { run_bench_train(*t); });
+
+  auto gn = std::make_shared<BenchGenerateArgs>();
+  auto& gc = gn->cfg;
+  CLI::App* ge = bench->add_subcommand(
+      "generate", "Time text generation, batch 1: KV-cached decoding against full recomputation (tokens/s, ratio)");
+  ge->add_option("--vocab", gc.model.vocab, "vocabulary size V (default 256)");
+  ge->add_option("--ctx", gc.model.ctx, "context T (with --d-model)");
+  ge->add_option("--d-model", gc.model.d_model,
+                 "width d; without it two sizes run: d=64 L=2 H=2 T=64 and d=128 L=4 H=4 T=256");
+  ge->add_option("--layers", gc.model.n_layer, "transformer blocks L (with --d-model)");
+  ge->add_option("--heads", gc.model.n_head, "attention heads H (with --d-model)");
+  ge->add_flag("--rope", gc.model.rope, "rotary positions instead of a learned table");
+  ge->add_option("--prompt", gc.prompt_tokens, "prompt tokens")->capture_default_str();
+  ge->add_option("--new-tokens", gc.new_tokens, "tokens to generate (default: fill the context)");
+  ge->add_option("--temperature", gc.temperature, "0: greedy")->capture_default_str();
+  ge->add_option("--repeat", gc.repeats, "time each path this many times and report the fastest")->capture_default_str();
+  ge->add_option("--threads", gc.threads, "OpenMP threads of the reference and the prefill (default: all cores)");
+  ge->add_option("--seed", gc.seed, "init, prompt and sampling seed")->capture_default_str();
+  ge->add_option("--precision", gn->precision, "matmul precision: fp32, or bf16")->capture_default_str();
+  ge->add_flag("--json", gn->json, "print JSON");
+  ge->callback([gn] { run_bench_generate(*gn); });
 }
 
 }  // namespace scalinglab::cli
