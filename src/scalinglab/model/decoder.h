@@ -34,6 +34,7 @@
 //   Decoder work = base;                  // allocates once
 //   for (each sample) { work = base; ...work.step(...)... }   // copies only the prompt's rows
 // Copy-assignment reuses the target's buffers when the model shape matches (no allocation).
+// A moved-from Decoder may only be assigned to or destroyed.
 #include <cstdint>
 #include <span>
 #include <vector>
