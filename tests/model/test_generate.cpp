@@ -11,6 +11,7 @@
 // own margin (top-2 gap, or the distance of u to a CDF boundary) is well above that tolerance:
 // the tests check that precondition instead of assuming it.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -232,12 +233,18 @@ TEST(Generate, GreedyEqualsReferenceOnATrainedModel) {
       }
     train::AdamW opt(model::param_table(m), m.params().size());
     float loss = 0;
+    // One thread for the tiny training loop: a parallel region per kernel costs more than the
+    // kernel at this size, and far more when the shared box preempts the second thread (results
+    // do not depend on the thread count).
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
     for (int step = 0; step < 80; ++step) {
       m.zero_grad();
       loss = m.forward(in.data(), tgt.data(), B, T);
       m.backward();
       opt.step(m.params().data(), m.grads().data(), 1e-2);
     }
+    omp_set_num_threads(threads);
     // Not 0: a row's first position cannot tell the phase after the ambiguous token 1.
     std::printf("trained %s: loss %.4f\n", rope ? "rope" : "wpe", loss);
     EXPECT_LT(loss, 0.2f) << "training did not learn the pattern";
