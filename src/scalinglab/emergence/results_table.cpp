@@ -1,0 +1,37 @@
+#include "scalinglab/emergence/results_table.h"
+
+#include <cmath>
+#include <map>
+
+#include "scalinglab/io/csv_write.h"
+
+namespace scalinglab::emergence {
+
+const std::vector<std::string>& results_columns() {
+  static const std::vector<std::string> c{"model",  "params",           "compute",    "task",     "metric", "value",
+                                          "n_examples", "stderr",       "higher_is_better", "answer_len", "progress", "step"};
+  return c;
+}
+
+io::Table export_results(const store::RunStore& st, int64_t sweep_id, const std::string& source) {
+  io::Table t;
+  t.source = source.empty() ? st.path() : source;
+  t.columns = results_columns();
+  std::map<int64_t, store::RunRecord> done;
+  for (auto& r : st.runs(sweep_id, store::RunStatus::kDone)) done.emplace(r.id, std::move(r));
+  auto num = [](double v) { return io::csv_number(v); };
+  for (const auto& [run_id, e] : st.sweep_evals(sweep_id)) {
+    auto it = done.find(run_id);
+    if (it == done.end()) continue;
+    const store::RunRecord& r = it->second;
+    t.rows.push_back({r.key, num(static_cast<double>(r.params_total)), num(e.flops), e.task, e.metric, num(e.value),
+                      std::to_string(e.n), std::isfinite(e.stderr) ? num(e.stderr) : "", e.higher_is_better ? "1" : "0",
+                      std::to_string(e.answer_len), num(e.progress), std::to_string(e.step)});
+    t.lines.push_back(static_cast<long>(t.rows.size()) + 1);  // the CSV line it goes to (after the header)
+  }
+  return t;
+}
+
+std::string results_csv(const io::Table& table) { return io::to_csv(table); }
+
+}  // namespace scalinglab::emergence
