@@ -61,8 +61,12 @@ TEST(EmergenceSpec, ParsesEveryFieldWithDefaults) {
   EXPECT_EQ(f.tasks[0].n_train, 20000);
   EXPECT_EQ(f.checkpoints, 4);
   EXPECT_FALSE(f.pass_until);
-  for (const char* k : {"addition", "multiplication", "mod_add", "mod_mul", "copy", "compose"})
-    EXPECT_EQ(emergence::task_kind_name(emergence::parse_task_kind(k, "kind")), k);
+  // Every field of a task config, including those only some kinds use.
+  auto m = emergence::task_config_from_json(
+      nlohmann::json::parse(R"({"kind": "multiplication", "digits": 2, "digits_b": 1, "eval_fraction": 0.2})"), "t");
+  EXPECT_EQ(m.digits_b, 1);
+  EXPECT_EQ(m.eval_fraction, 0.2);
+  EXPECT_EQ(emergence::to_json(m), emergence::to_json(emergence::task_config_from_json(emergence::to_json(m), "t")));
 }
 
 TEST(EmergenceSpec, RoundTripsThroughJsonAndTheSweepSpec) {
@@ -90,6 +94,8 @@ TEST(EmergenceSpec, RefusalsNameTheField) {
   unknown_task_field["tasks"][0]["digit"] = 2;
   nlohmann::json no_kind = b;
   no_kind["tasks"][0].erase("kind");
+  nlohmann::json digits = b;
+  digits["tasks"][0]["digits"] = 12;  // validate_task_config: addition takes 1..9 digits
   nlohmann::json fractional = b;
   fractional["tasks"][0]["n_train"] = 10.5;
   nlohmann::json negative_seed = b;
@@ -117,6 +123,7 @@ TEST(EmergenceSpec, RefusalsNameTheField) {
       {unknown_task_field, "'emergence.tasks[0].digit'"},
       {no_kind, "'emergence.tasks[0].kind'"},
       {fractional, "'emergence.tasks[0].n_train'"},
+      {digits, "'emergence.tasks[0].digits'"},
       {negative_seed, "'emergence.tasks[0].seed'"},
       {dup, "'emergence.tasks[1].name'"},
   };

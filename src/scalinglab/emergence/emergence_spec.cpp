@@ -35,40 +35,40 @@ int int_field(const nlohmann::json& j, const char* name, int fallback, const std
   return static_cast<int>(v);
 }
 
+// Re-throws an error of the task generators ("digits: must be in [1, 9] ...", naming a TaskConfig
+// field) with the field's place in the spec.
+[[noreturn]] void rethrow_in(const std::string& prefix, const std::invalid_argument& e) {
+  const std::string msg = e.what();
+  const size_t colon = msg.find(": ");
+  if (colon == std::string::npos || msg.find(' ') < colon) throw std::invalid_argument("sweep spec: field '" + prefix + "': " + msg);
+  throw std::invalid_argument("sweep spec: field '" + prefix + "." + msg.substr(0, colon) + "': " + msg.substr(colon + 2));
+}
+
 }  // namespace
 
-std::string_view task_kind_name(TaskKind kind) {
-  switch (kind) {
-    case TaskKind::kAddition: return "addition";
-    case TaskKind::kMultiplication: return "multiplication";
-    case TaskKind::kModAdd: return "mod_add";
-    case TaskKind::kModMul: return "mod_mul";
-    case TaskKind::kCopy: return "copy";
-    case TaskKind::kCompose: return "compose";
-  }
-  return "?";
-}
-
-TaskKind parse_task_kind(const std::string& name, const std::string& field) {
-  for (TaskKind k : {TaskKind::kAddition, TaskKind::kMultiplication, TaskKind::kModAdd, TaskKind::kModMul, TaskKind::kCopy,
-                     TaskKind::kCompose})
-    if (task_kind_name(k) == name) return k;
-  bad(field, "must be one of addition, multiplication, mod_add, mod_mul, copy, compose; got \"" + name + "\"");
-}
-
 TaskConfig task_config_from_json(const nlohmann::json& j, const std::string& field) {
-  refuse_unknown(j, {"name", "kind", "digits", "modulus", "span", "seed", "n_train", "n_eval"}, field);
+  refuse_unknown(j, {"name", "kind", "digits", "digits_b", "modulus", "span", "seed", "n_train", "n_eval", "eval_fraction"},
+                 field);
   TaskConfig c;
   if (!j.contains("kind")) bad(field + ".kind", "is required");
   if (!j["kind"].is_string()) bad(field + ".kind", "must be a string");
-  c.kind = parse_task_kind(j["kind"].get<std::string>(), field + ".kind");
+  try {
+    c.kind = parse_task_kind(j["kind"].get<std::string>());
+  } catch (const std::invalid_argument& e) {
+    rethrow_in(field, e);  // "kind: unknown task kind ..."
+  }
   if (j.contains("name")) {
     if (!j["name"].is_string() || j["name"].get<std::string>().empty()) bad(field + ".name", "must be a non-empty string");
     c.name = j["name"].get<std::string>();
   } else {
-    c.name = std::string(task_kind_name(c.kind));
+    c.name = task_kind_name(c.kind);
   }
   c.digits = int_field(j, "digits", c.digits, field);
+  c.digits_b = int_field(j, "digits_b", c.digits_b, field);
+  if (j.contains("eval_fraction")) {
+    if (!j["eval_fraction"].is_number()) bad(field + ".eval_fraction", "must be a number");
+    c.eval_fraction = j["eval_fraction"].get<double>();
+  }
   c.modulus = int_field(j, "modulus", c.modulus, field);
   c.span = int_field(j, "span", c.span, field);
   c.n_train = int_field(j, "n_train", c.n_train, field);
@@ -78,12 +78,18 @@ TaskConfig task_config_from_json(const nlohmann::json& j, const std::string& fie
     if (s < 0) bad(field + ".seed", "must be >= 0");
     c.seed = static_cast<uint64_t>(s);
   }
+  try {
+    validate_task_config(c);
+  } catch (const std::invalid_argument& e) {
+    rethrow_in(field, e);
+  }
   return c;
 }
 
 nlohmann::json to_json(const TaskConfig& c) {
-  return {{"name", c.name}, {"kind", std::string(task_kind_name(c.kind))}, {"digits", c.digits}, {"modulus", c.modulus},
-          {"span", c.span}, {"seed", c.seed}, {"n_train", c.n_train}, {"n_eval", c.n_eval}};
+  return {{"name", c.name},       {"kind", task_kind_name(c.kind)}, {"digits", c.digits},   {"digits_b", c.digits_b},
+          {"modulus", c.modulus}, {"span", c.span},                 {"seed", c.seed},       {"n_train", c.n_train},
+          {"n_eval", c.n_eval},   {"eval_fraction", c.eval_fraction}};
 }
 
 EmergenceSpec emergence_from_json(const nlohmann::json& j) {
@@ -146,9 +152,8 @@ std::vector<Task> make_tasks(const EmergenceSpec& s) {
   for (size_t i = 0; i < s.tasks.size(); ++i) {
     try {
       out.push_back(make_task(s.tasks[i]));
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("sweep spec: field 'emergence.tasks[" + std::to_string(i) + "]' (" + s.tasks[i].name +
-                                  "): " + e.what());
+    } catch (const std::invalid_argument& e) {  // e.g. more examples than the problem space holds
+      rethrow_in("emergence.tasks[" + std::to_string(i) + "]", e);
     }
     out.back().name = s.tasks[i].name;  // the spec's name is the one stored and exported
     names.insert(out.back().name);

@@ -25,17 +25,12 @@ struct EmergenceSpec {
   bool pass_until = false;     // also the PassUntil estimate (Hu et al. 2023; costs many samples)
 };
 
-// The task kinds' names in the spec: "addition", "multiplication", "mod_add", "mod_mul", "copy",
-// "compose".
-std::string_view task_kind_name(TaskKind kind);
-// Throws std::invalid_argument naming `field` for an unknown name.
-TaskKind parse_task_kind(const std::string& name, const std::string& field);
-
-// A TaskConfig from JSON {name, kind, digits, modulus, span, seed, n_train, n_eval} (all but
-// `kind` optional, defaults as in TaskConfig; name defaults to the kind's name). `field` names the
-// object in errors, e.g. "emergence.tasks[1]". Unknown fields and wrong types are refused with
-// std::invalid_argument "sweep spec: field '<field>.<name>' ...". Value ranges are make_task's to
-// check.
+// A TaskConfig from JSON {name, kind, digits, digits_b, modulus, span, seed, n_train, n_eval,
+// eval_fraction} (all but `kind` optional, defaults as in TaskConfig; name defaults to the kind's
+// name, task_kind_name). `field` names the object in errors, e.g. "emergence.tasks[1]". Unknown
+// fields, wrong types and values validate_task_config refuses are refused with
+// std::invalid_argument "sweep spec: field '<field>.<name>' ..." (whether the problem space holds
+// n_train + n_eval examples is make_task's to find out).
 TaskConfig task_config_from_json(const nlohmann::json& j, const std::string& field);
 nlohmann::json to_json(const TaskConfig& c);
 

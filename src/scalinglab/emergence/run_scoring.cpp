@@ -11,15 +11,16 @@
 
 namespace scalinglab::emergence {
 
-void check_tasks_fit(const std::vector<Task>& tasks, int ctx) {
+void check_tasks_fit(const std::vector<Task>& tasks, int ctx, const ScoreOptions& options) {
   for (const auto& t : tasks) {
     if (t.eval.empty()) throw std::invalid_argument("emergence task '" + t.name + "' has no eval examples to score");
     for (const auto& e : t.eval) {
-      size_t answer = std::max<size_t>(e.target.size(), static_cast<size_t>(std::max(0, t.answer_len)));
+      size_t answer = e.target.size();
       for (const auto& c : e.choices) answer = std::max(answer, c.size());
-      if (e.prompt.size() + answer > static_cast<size_t>(ctx))
-        throw std::invalid_argument("emergence task '" + t.name + "': the eval prompt \"" + e.prompt + "\" and its answer take " +
-                                    std::to_string(e.prompt.size() + answer) + " tokens, more than the context family.ctx = " +
+      const size_t need = options.prefix.size() + e.prompt.size() + answer;
+      if (need > static_cast<size_t>(ctx))
+        throw std::invalid_argument("emergence task '" + t.name + "': the eval prompt \"" + e.prompt + "\" with its answer takes " +
+                                    std::to_string(need) + " tokens, more than the models' context family.ctx = " +
                                     std::to_string(ctx));
     }
   }
@@ -45,6 +46,8 @@ RunScoring score_run(store::RunStore& st, int64_t run_id, const run::RunSpec& sp
   for (const auto& e : st.evals(run_id)) recorded.insert({e.step, e.task});
 
   const double n_params = static_cast<double>(spec.model.params_total());
+  ScoreOptions scoring = options;
+  if (stop) scoring.progress = [&stop](int, int) { return !stop(); };
   RunScoring out;
   for (const EvalPoint& p : points) {
     std::optional<model::Gpt> model;  // loaded once per checkpoint, when a task needs it
@@ -65,9 +68,16 @@ RunScoring score_run(store::RunStore& st, int64_t run_id, const run::RunSpec& sp
         model.emplace(spec.model, spec.seed);
         model->load_weights(path);
       }
+      std::vector<MetricValue> values;
+      try {
+        values = score_task(*model, t, scoring);
+      } catch (const ScoreStopped&) {
+        out.interrupted = true;
+        return out;
+      }
       std::vector<store::Evaluation> rows;
       const double tokens = static_cast<double>(p.step * spec.tokens_per_step());
-      for (const MetricValue& m : score_task(*model, t, options)) {
+      for (const MetricValue& m : values) {
         store::Evaluation e;
         e.step = p.step;
         e.tokens = tokens;

@@ -20,10 +20,11 @@
 
 namespace scalinglab::emergence {
 
-// Throws std::invalid_argument naming the task (and family.ctx) when an eval example cannot be
-// scored by a model of context `ctx`: its prompt plus its longest answer (the target, a choice,
-// or answer_len tokens of generation) is longer than ctx. A task without eval examples is refused too.
-void check_tasks_fit(const std::vector<Task>& tasks, int ctx);
+// Throws std::invalid_argument naming the task and family.ctx when an eval example cannot be
+// scored by a model of context `ctx` (score_task's rule: options.prefix + prompt + the longer of
+// the target and each choice must fit), or a task has no eval examples: checked before any
+// training, where score_task would only find out after it.
+void check_tasks_fit(const std::vector<Task>& tasks, int ctx, const ScoreOptions& options);
 
 // The score options of a sweep's block (max_eval_examples, pass_until).
 ScoreOptions score_options(const EmergenceSpec& spec);
@@ -35,7 +36,8 @@ struct RunScoring {
 };
 
 // Scores run `run_id` (trained by `spec` into `run_dir`, with spec.snapshot_steps == the steps of
-// eval_points(spec.steps(), checkpoints)) on `tasks`. `stop` is polled before each pair. Throws
+// eval_points(spec.steps(), checkpoints)) on `tasks`. `stop` is polled before each pair and after
+// each example (through ScoreOptions::progress); a pair stopped mid-way is not recorded. Throws
 // std::runtime_error naming the file when a snapshot is missing or unreadable, std::invalid_argument
 // when the run's snapshot steps are not its planned checkpoints.
 RunScoring score_run(store::RunStore& st, int64_t run_id, const run::RunSpec& spec, const std::string& run_dir,

@@ -177,8 +177,8 @@ EmergenceWork prepare_emergence(const SweepSpec& spec, const std::string& fresh_
   EmergenceWork w;
   w.spec = *spec.emergence;
   w.tasks = emergence::make_tasks(w.spec);
-  emergence::check_tasks_fit(w.tasks, spec.family.ctx);
   w.options = emergence::score_options(w.spec);
+  emergence::check_tasks_fit(w.tasks, spec.family.ctx, w.options);
   if (w.spec.tasks.empty()) {  // task files only: scored, never trained on
     w.corpus_path = spec.corpus;
     w.record = {{"path", spec.corpus}, {"mixed", false}};
