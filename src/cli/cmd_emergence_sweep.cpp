@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/sweep_spec_file.h"
-#include "scalinglab/emergence/results_table.h"
+#include "scalinglab/emergence/results_export.h"
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/store/run_store.h"
@@ -27,10 +27,11 @@ std::string beside(const std::string& store_path) {
 }
 
 // The long results table of the sweep's finished runs; returns the number of rows.
-size_t write_results(const std::string& store_path, const std::string& sweep_name, const std::string& csv_path) {
+size_t write_results(const std::string& store_path, const std::string& sweep_name, const std::string& csv_path,
+                     const emergence::ExportOptions& options = {}) {
   store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
   const store::SweepRecord sw = store::select_sweep(st, sweep_name);
-  const io::Table t = emergence::export_results(st, sw.id);
+  const io::Table t = emergence::export_results(st, sw.id, options);
   io::write_file_atomic(csv_path, emergence::results_csv(t));
   return t.rows.size();
 }
@@ -105,6 +106,7 @@ void register_emergence_sweep(CLI::App& emergence) {
 
   struct ExportArgs {
     std::string store, sweep, csv;
+    emergence::ExportOptions options;
   };
   auto e = std::make_shared<ExportArgs>();
   CLI::App* ex = emergence.add_subcommand(
@@ -112,10 +114,12 @@ void register_emergence_sweep(CLI::App& emergence) {
   ex->add_option("--store", e->store, "the sweep's store")->required()->check(CLI::ExistingFile);
   ex->add_option("--csv", e->csv, "output CSV file ('-': standard output)")->required();
   ex->add_option("--sweep", e->sweep, "sweep name, when the store holds several");
+  ex->add_flag("--with-step", e->options.with_step,
+               "add the checkpoint's optimizer step (differs between sizes at one progress: `analyze` would split curves by it)");
   ex->callback([e] {
     size_t rows = 0;
     try {
-      rows = write_results(e->store, e->sweep, e->csv);
+      rows = write_results(e->store, e->sweep, e->csv, e->options);
     } catch (const std::invalid_argument& err) {
       throw UsageError(err.what());
     }

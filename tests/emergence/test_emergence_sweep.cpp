@@ -24,7 +24,7 @@
 #include "common/temp_dir.h"
 #include "scalinglab/emergence/emergence_spec.h"
 #include "scalinglab/emergence/mixed_corpus.h"
-#include "scalinglab/emergence/results_table.h"
+#include "scalinglab/emergence/results_export.h"
 #include "scalinglab/emergence/run_scoring.h"
 #include "scalinglab/emergence/score.h"
 #include "scalinglab/emergence/task.h"
@@ -392,41 +392,61 @@ TEST(EmergenceSweep, StoresAnEvaluationForEveryRunCheckpointTaskAndMetricAndExpo
 
   // results.csv beside the runs and `emergence export` are the same table, and it is the store's.
   const std::string results = io::read_file((d.path / "out" / "results.csv").string());
-  const std::string exported = (d.path / "export.csv").string();
+  const std::string exported = (d.path / "export.csv").string(), with_step = (d.path / "with_step.csv").string();
   ASSERT_EQ(wait_exit(scalinglab::testing::start_cli({"emergence", "export", "--store", st, "--csv", exported})), 0);
+  ASSERT_EQ(wait_exit(scalinglab::testing::start_cli({"emergence", "export", "--store", st, "--csv", with_step, "--with-step"})),
+            0);
   EXPECT_EQ(io::read_file(exported), results);
-  const io::Table t = io::read_table(exported);
-  EXPECT_EQ(t.columns, emergence::results_columns());
-  EXPECT_EQ(t.columns, (std::vector<std::string>{"model", "params", "compute", "task", "metric", "value", "n_examples", "stderr",
-                                                 "higher_is_better", "answer_len", "progress", "step"}));
+  const std::vector<std::string> columns{"model",  "params", "compute", "task",  "metric",           "value",      "n_examples",
+                                         "stderr", "ci_lo",  "ci_hi",   "higher_is_better", "answer_len", "progress"};
+  const io::Table plain = io::read_table(exported);
+  EXPECT_EQ(plain.columns, columns);
+  const io::Table t = io::read_table(with_step);
+  EXPECT_EQ(t.columns, emergence::results_columns({.with_step = true}));
+  EXPECT_EQ(t.columns.back(), "step");
   ASSERT_EQ(t.rows.size(), rows);
+  ASSERT_EQ(plain.rows.size(), rows);
+  for (size_t i = 0; i < rows; ++i)  // the same rows, less the step
+    EXPECT_EQ(plain.rows[i], std::vector<std::string>(t.rows[i].begin(), t.rows[i].end() - 1));
   const auto evals = stored_evals(st);
   std::map<std::string, int64_t> params;
   {
     auto s = store::RunStore::open(st, {store::OpenMode::kReadOnly});
     for (const auto& r : s.runs(store::select_sweep(s, "").id)) params[r.key] = r.params_total;
   }
+  auto col = [&](const char* name) { return *t.find(name); };
   const auto tasks = two_tasks();
+  std::set<EvalKey> exported_keys;
   for (const auto& row : t.rows) {
-    const EvalKey k{row[0], std::stoull(row[11]), row[3], row[4]};
+    const EvalKey k{row[col("model")], std::stoull(row[col("step")]), row[col("task")], row[col("metric")]};
+    exported_keys.insert(k);
     auto it = evals.find(k);
-    ASSERT_NE(it, evals.end()) << row[0] << " " << row[11] << " " << row[3] << " " << row[4];
+    ASSERT_NE(it, evals.end()) << row[0] << " " << std::get<1>(k) << " " << row[3] << " " << row[4];
     const store::Evaluation& e = it->second;
-    EXPECT_EQ(std::stod(row[1]), static_cast<double>(params[row[0]]));
-    EXPECT_EQ(std::stod(row[2]), e.flops);  // doubles written with 17 digits read back exactly
-    EXPECT_EQ(std::stod(row[5]), e.value);
-    EXPECT_EQ(std::stoll(row[6]), e.n);
-    EXPECT_EQ(row[8], e.higher_is_better ? "1" : "0");
-    EXPECT_EQ(std::stoi(row[9]), (row[3] == "add2" ? tasks[0] : tasks[1]).answer_len);
-    EXPECT_EQ(std::stod(row[10]), e.progress);
-    if (row[7].empty())
-      EXPECT_FALSE(std::isfinite(e.stderr));
-    else
-      EXPECT_EQ(std::stod(row[7]), e.stderr);
+    EXPECT_EQ(std::stod(row[col("params")]), static_cast<double>(params[row[0]]));
+    EXPECT_EQ(std::stod(row[col("compute")]), e.flops);  // doubles written with 17 digits read back exactly
+    EXPECT_EQ(std::stod(row[col("value")]), e.value);
+    EXPECT_EQ(std::stoll(row[col("n_examples")]), e.n);
+    EXPECT_EQ(row[col("higher_is_better")], e.higher_is_better ? "1" : "0");
+    EXPECT_EQ(std::stoi(row[col("answer_len")]), (row[col("task")] == "add2" ? tasks[0] : tasks[1]).answer_len);
+    EXPECT_EQ(std::stod(row[col("progress")]), e.progress);
+    for (const auto& [name, v] : {std::pair{"stderr", e.stderr}, {"ci_lo", e.ci_lo}, {"ci_hi", e.ci_hi}}) {
+      if (row[col(name)].empty())
+        EXPECT_FALSE(std::isfinite(v)) << name;
+      else
+        EXPECT_EQ(std::stod(row[col(name)]), v) << name;
+    }
   }
-  // Progress values are the nominal fractions, equal across model sizes.
+  EXPECT_EQ(exported_keys.size(), evals.size());  // every evaluation, once
+  // Progress values are the nominal fractions, equal across model sizes: each task × metric ×
+  // progress is one curve over the three sizes.
+  std::map<std::tuple<std::string, std::string, std::string>, std::set<std::string>> curves;
+  for (const auto& row : plain.rows) curves[{row[3], row[4], row[12]}].insert(row[0]);
   std::set<std::string> progress;
-  for (const auto& row : t.rows) progress.insert(row[10]);
+  for (const auto& [k, models] : curves) {
+    progress.insert(std::get<2>(k));
+    EXPECT_EQ(models.size(), 3u);
+  }
   EXPECT_EQ(progress, (std::set<std::string>{"0.125", "0.25", "0.5", "1"}));
 }
 
