@@ -58,7 +58,9 @@ TaskConfig task_config_from_json(const nlohmann::json& j, const std::string& fie
     rethrow_in(field, e);  // "kind: unknown task kind ..."
   }
   if (j.contains("name")) {
-    if (!j["name"].is_string() || j["name"].get<std::string>().empty()) bad(field + ".name", "must be a non-empty string");
+    if (!j["name"].is_string() || j["name"].get<std::string>().empty() ||
+        j["name"].get<std::string>().find_first_of("\n\r") != std::string::npos)
+      bad(field + ".name", "must be a non-empty string on one line");
     c.name = j["name"].get<std::string>();
   } else {
     c.name = task_kind_name(c.kind);

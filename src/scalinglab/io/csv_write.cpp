@@ -21,7 +21,12 @@ std::string csv_number(double v) {
 std::string to_csv(const Table& t) {
   std::string out;
   auto line = [&out](const std::vector<std::string>& cells) {
-    for (size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (cells[i].find_first_of("\n\r") != std::string::npos)
+        throw std::invalid_argument("to_csv: the cell \"" + cells[i].substr(0, cells[i].find_first_of("\n\r")) +
+                                    "...\" holds a line break, which a CSV reader of one record per line cannot read back");
+      out += (i ? "," : "") + csv_field(cells[i]);
+    }
     out += "\n";
   };
   line(t.columns);

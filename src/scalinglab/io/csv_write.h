@@ -13,7 +13,8 @@ std::string csv_field(const std::string& s);
 // printf writes them (read_table parses them).
 std::string csv_number(double v);
 // The table as CSV: the header line, then one line per row (cells quoted by csv_field). Throws
-// std::invalid_argument when a row has another number of cells than there are columns.
+// std::invalid_argument when a row has another number of cells than there are columns, or a cell
+// holds a line break (io::read_table reads one record per line, so it could not be read back).
 std::string to_csv(const Table& table);
 
 }  // namespace scalinglab::io
