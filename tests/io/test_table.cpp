@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include "scalinglab/io/csv_write.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/table.h"
 
+namespace io = scalinglab::io;
 using scalinglab::io::InputError;
 using scalinglab::io::parse_csv;
 using scalinglab::io::parse_jsonl;
@@ -77,4 +79,27 @@ TEST(Table, EditDistance) {
   EXPECT_EQ(scalinglab::io::edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(scalinglab::io::edit_distance("Loss", "loss"), 0u);
   EXPECT_FALSE(scalinglab::io::closest_name("zzzzzz", {"N", "D", "loss"}).has_value());
+}
+
+TEST(CsvWrite, ToCsvReadsBackCellForCellAndNumbersExactly) {
+  io::Table t;
+  t.columns = {"name", "value"};
+  const double third = 1.0 / 3, tiny = 6.02e-300;
+  t.rows = {{"plain", io::csv_number(third)}, {"a,b", io::csv_number(tiny)}, {"say \"hi\"", io::csv_number(-0.0)},
+            {"big", io::csv_number(1e21)}};
+  const std::string csv = io::to_csv(t);
+  EXPECT_EQ(csv.substr(0, 11), "name,value\n");
+  EXPECT_NE(csv.find("\"a,b\""), std::string::npos);
+  EXPECT_NE(csv.find("\"say \"\"hi\"\"\""), std::string::npos);  // RFC 4180: inner quotes doubled
+  const io::Table back = io::parse_csv(csv, "t.csv");
+  EXPECT_EQ(back.columns, t.columns);
+  EXPECT_EQ(back.rows, t.rows);
+  const auto v = back.numeric(1);
+  EXPECT_EQ(v[0], third);  // 17 significant digits: the same double
+  EXPECT_EQ(v[1], tiny);
+  EXPECT_EQ(v[3], 1e21);
+  t.rows.push_back({"short"});
+  EXPECT_THROW(io::to_csv(t), std::invalid_argument);
+  t.rows.back() = {"two\nlines", "1"};  // the reader is line-based: refused, not written unreadable
+  EXPECT_THROW(io::to_csv(t), std::invalid_argument);
 }

@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "scalinglab/io/table.h"
+#include "scalinglab/model/gpt.h"
 #include "scalinglab/run/train_run.h"
 #include "scalinglab/train/checkpoint.h"
 
@@ -166,5 +168,71 @@ TEST(TrainRun, ADifferentRunInTheSameDirectoryIsRefused) {
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("different run"), std::string::npos) << e.what();
+  }
+}
+
+namespace {
+
+// The weights of a snapshot file as a flat buffer (Gpt::load_weights checks config and shapes).
+std::vector<float> snapshot_params(const run::RunSpec& spec, const fs::path& path) {
+  model::Gpt g(spec.model, 99);
+  g.load_weights(path.string());
+  return {g.params().begin(), g.params().end()};
+}
+
+}  // namespace
+
+TEST(TrainRun, SnapshotsHoldTheWeightsAtThePlannedStepsAndAResumedRunRewritesThemExactly) {
+  TempDir d;
+  auto spec = small_spec(d.path);
+  spec.snapshot_steps = {5, 10, 20, 40};
+  const fs::path full = d.path / "full";
+  run::train_run(spec, full.string(), util::ProgressMode::kQuiet, [] { return false; });
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(full / "snapshots")) files.insert(e.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"step_5.bin", "step_10.bin", "step_20.bin", "step_40.bin"}));
+  EXPECT_EQ(run::snapshot_path(full.string(), 10), (full / "snapshots" / "step_10.bin").string());
+  // Independent reference: the checkpoint of the same run stopped after step 10 holds the
+  // parameters after exactly 10 updates; the final snapshot equals the final checkpoint.
+  {
+    auto ref = spec;
+    ref.snapshot_steps.clear();
+    int polls = 0;
+    auto o = run::train_run(ref, (d.path / "ten").string(), util::ProgressMode::kQuiet, [&] { return ++polls == 10; });
+    ASSERT_EQ(o.steps, 10u);
+    EXPECT_EQ(train::load_checkpoint((d.path / "ten" / "checkpoint.bin").string()).params,
+              snapshot_params(spec, full / "snapshots" / "step_10.bin"));
+    EXPECT_EQ(train::load_checkpoint((full / "checkpoint.bin").string()).params,
+              snapshot_params(spec, full / "snapshots" / "step_40.bin"));
+  }
+  // A run killed after writing snapshot 10 but before any checkpoint past step 8 (simulated: the
+  // checkpoint of step 8 put back after training to step 12) redoes steps 9..12, rewriting
+  // snapshot 10, then finishes: every snapshot is byte for byte the uninterrupted run's.
+  const fs::path split = d.path / "split";
+  int polls = 0;
+  ASSERT_EQ(run::train_run(spec, split.string(), util::ProgressMode::kQuiet, [&] { return ++polls == 8; }).steps, 8u);
+  fs::copy_file(split / "checkpoint.bin", d.path / "ck8.bin");
+  polls = 0;
+  ASSERT_EQ(run::train_run(spec, split.string(), util::ProgressMode::kQuiet, [&] { return ++polls == 4; }).steps, 12u);
+  ASSERT_TRUE(fs::exists(split / "snapshots" / "step_10.bin"));
+  fs::copy_file(d.path / "ck8.bin", split / "checkpoint.bin", fs::copy_options::overwrite_existing);
+  auto o = run::train_run(spec, split.string(), util::ProgressMode::kQuiet, [] { return false; });
+  EXPECT_EQ(o.resumed_from, 8u);
+  EXPECT_EQ(o.status, "done");
+  for (uint64_t s : spec.snapshot_steps)
+    EXPECT_EQ(read(split / "snapshots" / ("step_" + std::to_string(s) + ".bin")),
+              read(full / "snapshots" / ("step_" + std::to_string(s) + ".bin")))
+        << s;
+  // Out-of-range or unordered snapshot steps are refused before any work, naming the field.
+  for (std::vector<uint64_t> bad : {std::vector<uint64_t>{0}, {41}, {10, 5}, {5, 5}}) {
+    auto b = spec;
+    b.snapshot_steps = bad;
+    try {
+      run::train_run(b, (d.path / "bad").string(), util::ProgressMode::kQuiet);
+      ADD_FAILURE() << "accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("snapshot_steps:", 0), 0u) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(d.path / "bad" / "snapshots"));
   }
 }

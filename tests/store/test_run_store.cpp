@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -798,7 +800,7 @@ TEST(RunStore, RefusesAStoreFromANewerVersion) {
   ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   std::string msg = expect_refused(path, OpenMode::kReadOnly);
-  EXPECT_EQ(msg, path + ": run store version 99 was written by a newer scalinglab (this one reads up to version 2)");
+  EXPECT_EQ(msg, path + ": run store version 99 was written by a newer scalinglab (this one reads up to version 3)");
 }
 
 TEST(RunStore, ArtifactsAreReplacedWholeAndSurviveReopening) {
@@ -825,10 +827,11 @@ TEST(RunStore, VersionOneStoreIsUpgradedOnTheFirstWrite) {
   TempDir tmp;
   const auto path = tmp.file("s.db");
   int64_t sweep_id = make_store(path, 2);
-  // Make it look like a store written before artifacts existed.
+  // Make it look like a store written before artifacts (and evaluations) existed.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE artifacts; PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE artifacts; DROP TABLE evals; PRAGMA user_version = 1", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   {
     auto reader = RunStore::open(path, {OpenMode::kReadOnly});  // readers never write: no upgrade
@@ -844,7 +847,187 @@ TEST(RunStore, VersionOneStoreIsUpgradedOnTheFirstWrite) {
   sqlite3_stmt* q = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 3);
   sqlite3_finalize(q);
   sqlite3_close(db);
+  // Both tables the later versions add are there and usable.
+  auto store = RunStore::open(path, {OpenMode::kReadWrite});
+  EXPECT_TRUE(store.artifact(sweep_id, "validation"));
+  Evaluation e;
+  e.step = 1;
+  e.task = "add2";
+  e.metric = "exact_match";
+  e.value = 0.5;
+  store.record_evals(store.runs(sweep_id)[0].id, std::span<const Evaluation>(&e, 1));
+  EXPECT_EQ(store.count_evals(sweep_id), 1);
+}
+
+namespace {
+
+Evaluation make_eval(uint64_t step, const std::string& task, const std::string& metric, double value) {
+  Evaluation e;
+  e.step = step;
+  e.tokens = static_cast<double>(step) * 256;
+  e.flops = 6 * 1e4 * e.tokens;
+  e.progress = step / 8.0;
+  e.task = task;
+  e.metric = metric;
+  e.value = value;
+  e.stderr = value / 10;
+  e.ci_lo = value - 0.2;
+  e.ci_hi = value + 0.2;
+  e.n = 16;
+  e.higher_is_better = metric != "edit_distance";
+  e.answer_len = 4;
+  return e;
+}
+
+int64_t version_of(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
+  const int64_t v = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return v;
+}
+
+}  // namespace
+
+TEST(RunStore, EvaluationsAreUpsertedByRunStepTaskAndMetric) {
+  TempDir tmp;
+  const auto path = tmp.file("s.db");
+  int64_t sweep_id = make_store(path, 2);
+  auto store = RunStore::open(path, {OpenMode::kReadWrite});
+  const auto runs = store.runs(sweep_id);
+  const int64_t a = runs[0].id, b = runs[1].id;
+  std::vector<Evaluation> first{make_eval(4, "add2", "exact_match", 0.25), make_eval(4, "add2", "edit_distance", 1.5),
+                                make_eval(2, "mod97", "exact_match", 0.0)};
+  store.record_evals(a, first);
+  store.record_evals(b, std::vector<Evaluation>{make_eval(8, "add2", "exact_match", 0.75)});
+  // Scoring step 4 of add2 again (a worker killed after recording it): replaced, not added.
+  Evaluation again = make_eval(4, "add2", "exact_match", 0.5);
+  again.value = NAN;  // stored as NULL, read back as NaN
+  store.record_evals(a, std::span<const Evaluation>(&again, 1));
+
+  auto ea = store.evals(a);
+  ASSERT_EQ(ea.size(), 3u);  // by step, task, metric
+  EXPECT_EQ(ea[0].step, 2u);
+  EXPECT_EQ(ea[0].task, "mod97");
+  EXPECT_EQ(ea[1].metric, "edit_distance");
+  EXPECT_FALSE(ea[1].higher_is_better);
+  EXPECT_EQ(ea[2].metric, "exact_match");
+  EXPECT_TRUE(std::isnan(ea[2].value));
+  EXPECT_EQ(ea[2].stderr, 0.05);  // every field of the replacement, not a mix of old and new
+  // Every field round-trips.
+  const Evaluation& e = ea[1];
+  const Evaluation want = first[1];
+  EXPECT_EQ(e.tokens, want.tokens);
+  EXPECT_EQ(e.flops, want.flops);
+  EXPECT_EQ(e.progress, want.progress);
+  EXPECT_EQ(e.value, want.value);
+  EXPECT_EQ(e.stderr, want.stderr);
+  EXPECT_EQ(e.ci_lo, want.ci_lo);
+  EXPECT_EQ(e.ci_hi, want.ci_hi);
+  EXPECT_EQ(e.n, want.n);
+  EXPECT_EQ(e.answer_len, want.answer_len);
+
+  auto all = store.sweep_evals(sweep_id);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].first, a);
+  EXPECT_EQ(all[3].first, b);
+  EXPECT_EQ(all[3].second.value, 0.75);
+  EXPECT_EQ(store.count_evals(sweep_id), 4);
+  EXPECT_EQ(store.count_evals(sweep_id + 1), 0);
+
+  EXPECT_THROW(store.record_evals(b + 100, first), std::invalid_argument);  // no such run
+  Evaluation nameless = make_eval(1, "", "exact_match", 1);
+  EXPECT_THROW(store.record_evals(a, std::span<const Evaluation>(&nameless, 1)), std::invalid_argument);
+  EXPECT_EQ(store.count_evals(sweep_id), 4);  // a refused batch adds nothing
+}
+
+TEST(RunStore, KillMidEvaluationBatchNeverLeavesHalfABatch) {
+  TempDir tmp;
+  const auto path = tmp.file("s.db");
+  int64_t sweep_id = make_store(path, 1);
+  int64_t run_id = RunStore::open(path).runs(sweep_id)[0].id;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    auto store = RunStore::open(path, {OpenMode::kReadWrite});
+    for (uint64_t step = 1;; ++step) {
+      std::vector<Evaluation> batch;
+      for (int m = 0; m < 50; ++m) batch.push_back(make_eval(step, "t", "m" + std::to_string(m), 1.0 * step));
+      store.record_evals(run_id, batch);
+      if (step == 3) (void)!write(fds[1], "x", 1);  // three whole batches are in: kill me now
+    }
+  }
+  close(fds[1]);
+  char c;
+  ASSERT_EQ(read(fds[0], &c, 1), 1);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  close(fds[0]);
+  auto store = RunStore::open(path, {OpenMode::kReadOnly});
+  auto evals = store.evals(run_id);
+  EXPECT_GE(evals.size(), 150u);
+  EXPECT_EQ(evals.size() % 50, 0u);  // whole batches only
+}
+
+TEST(RunStore, VersionTwoStoreGainsTheEvaluationsTableOnTheFirstWrite) {
+  TempDir tmp;
+  const auto path = tmp.file("s.db");
+  int64_t sweep_id = make_store(path, 2);
+  RunStore::open(path).put_artifact(sweep_id, "validation", {{"status", "done"}});
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE evals; PRAGMA user_version = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto reader = RunStore::open(path, {OpenMode::kReadOnly});  // readers never write: no upgrade
+    EXPECT_TRUE(reader.evals(reader.runs(sweep_id)[0].id).empty());
+    EXPECT_TRUE(reader.sweep_evals(sweep_id).empty());
+    EXPECT_EQ(reader.count_evals(sweep_id), 0);
+  }
+  EXPECT_EQ(version_of(path), 2);
+  {
+    auto store = RunStore::open(path, {OpenMode::kReadWrite});
+    EXPECT_EQ(version_of(path), 3);
+    EXPECT_EQ(*store.artifact(sweep_id, "validation"), (nlohmann::json{{"status", "done"}}));  // kept
+    EXPECT_EQ(store.runs(sweep_id).size(), 2u);
+    store.record_evals(store.runs(sweep_id)[1].id, std::vector<Evaluation>{make_eval(3, "copy8", "exact_match", 1)});
+  }
+  auto reader = RunStore::open(path, {OpenMode::kReadOnly});
+  ASSERT_EQ(reader.sweep_evals(sweep_id).size(), 1u);
+  EXPECT_EQ(reader.sweep_evals(sweep_id)[0].second.task, "copy8");
+}
+
+TEST(RunStore, SelectSweepNamesTheOnlyOneOrRefuses) {
+  TempDir tmp;
+  const auto path = tmp.file("s.db");
+  {
+    auto store = RunStore::open(path);
+    try {
+      select_sweep(store, "");
+      ADD_FAILURE() << "an empty store has no sweep to select";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), "sweep: " + path + " holds no sweep yet");
+    }
+  }
+  make_store(path, 1);
+  auto store = RunStore::open(path);
+  EXPECT_EQ(select_sweep(store, "").name, "pilot");
+  EXPECT_EQ(select_sweep(store, "pilot").name, "pilot");
+  store.create_sweep("second", kSweepSpec);
+  try {
+    select_sweep(store, "");
+    ADD_FAILURE() << "two sweeps are ambiguous";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "sweep: " + path + " holds 2 sweeps (pilot, second); name one");
+  }
+  EXPECT_THROW(select_sweep(store, "third"), std::invalid_argument);
 }

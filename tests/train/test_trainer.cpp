@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <span>
 #include <sstream>
 
 #include "scalinglab/data/corpus.h"
@@ -314,4 +316,53 @@ TEST(Trainer, ResumedFromTheLastStepReportsTheSameFinalLosses) {
   EXPECT_EQ(*again.final_eval_loss, *first.final_eval_loss);
   EXPECT_EQ(again.last_train_loss, first.last_train_loss);
   EXPECT_EQ(p2, p1);
+}
+
+TEST(Trainer, SnapshotsComeBeforeTheirStepsCheckpointAndHoldThatStepsParameters) {
+  TempDir d;
+  std::ofstream(d.path / "text.txt") << structured_text(200000);
+  auto corpus = data::Corpus::build_or_open((d.path / "text.txt").string(), (d.path / "cache").string());
+  // Reference: the parameters after exactly 10 and 20 steps, from a run stopped there.
+  std::vector<float> at10(kV * kV + kV, 0.0f), at20(kV * kV + kV, 0.0f);
+  {
+    int polls = 0;
+    Trainer a(config(d.path / "ten", 20), corpus, kTable, at10, hooks());
+    ASSERT_EQ(a.run([&] { return ++polls == 10; }).step, 10u);
+    Trainer b(config(d.path / "twenty", 20), corpus, kTable, at20, hooks());
+    b.run([] { return false; });
+  }
+  auto c = config(d.path / "snap", 20);
+  c.checkpoint_every = 5;
+  c.snapshot_steps = {10, 20};
+  std::map<uint64_t, std::vector<float>> seen;
+  bool fail_at_20 = true;
+  c.snapshot = [&](uint64_t step, std::span<const float> p) {
+    // A failing snapshot (disk full, a kill) must leave no checkpoint at or past its step.
+    if (step == 20 && fail_at_20) throw std::runtime_error("snapshot failed");
+    seen[step].assign(p.begin(), p.end());
+  };
+  std::vector<float> params(kV * kV + kV, 0.0f);
+  {
+    Trainer t(c, corpus, kTable, params, hooks());
+    EXPECT_THROW(t.run([] { return false; }), std::runtime_error);
+  }
+  EXPECT_EQ(load_checkpoint((d.path / "snap" / "checkpoint.bin").string(), params.size()).step, 15u);
+  EXPECT_EQ(seen[10], at10);
+  fail_at_20 = false;
+  seen.clear();
+  std::fill(params.begin(), params.end(), 0.0f);
+  Trainer t(c, corpus, kTable, params, hooks());
+  auto res = t.run([] { return false; });
+  EXPECT_EQ(res.resumed_from, 15u);
+  EXPECT_EQ(seen.size(), 1u);  // only the snapshot past the checkpoint is taken again
+  EXPECT_EQ(seen[20], at20);
+  // Steps outside the run or out of order, or steps without a callback, are refused up front.
+  auto bad = c;
+  bad.snapshot_steps = {21};
+  EXPECT_THROW(Trainer(bad, corpus, kTable, params, hooks()), std::invalid_argument);
+  bad.snapshot_steps = {10, 10};
+  EXPECT_THROW(Trainer(bad, corpus, kTable, params, hooks()), std::invalid_argument);
+  bad.snapshot_steps = {10};
+  bad.snapshot = nullptr;
+  EXPECT_THROW(Trainer(bad, corpus, kTable, params, hooks()), std::invalid_argument);
 }

@@ -7,38 +7,13 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "scalinglab/io/csv_write.h"
+
 namespace scalinglab::analysis {
 namespace {
 
-store::SweepRecord pick_sweep(const store::RunStore& st, const std::string& path, const std::string& name) {
-  if (name.empty()) {
-    auto sweeps = st.sweeps();
-    if (sweeps.size() != 1) {
-      std::string names;
-      for (const auto& s : sweeps) names += (names.empty() ? "" : ", ") + s.name;
-      if (sweeps.empty()) throw std::invalid_argument("sweep: " + path + " holds no sweep yet");
-      throw std::invalid_argument("sweep: " + path + " holds " + std::to_string(sweeps.size()) +
-                                  " sweeps (" + names + "); name one");
-    }
-    return sweeps[0];
-  }
-  auto sw = st.sweep(name);
-  if (!sw) throw std::invalid_argument("sweep: " + path + " holds no sweep named '" + name + "'");
-  return *sw;
-}
-
-std::string number(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char ch : s) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return q + "\"";
-}
+using io::csv_field;
+std::string number(double v) { return io::csv_number(v); }
 
 }  // namespace
 
@@ -57,7 +32,7 @@ StoreRuns load_store_runs(const std::string& path, const std::string& sweep_name
 StoreRuns load_store_runs(const store::RunStore& st, const std::string& path, const std::string& sweep_name) {
   StoreRuns s;
   s.store_path = path;
-  s.sweep = pick_sweep(st, path, sweep_name);
+  s.sweep = store::select_sweep(st, sweep_name);
   s.counts = st.counts(s.sweep.id);
   s.final_losses.source = path;
   s.final_losses.has_n = s.final_losses.has_d = s.final_losses.has_c = true;

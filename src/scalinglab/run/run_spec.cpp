@@ -30,6 +30,11 @@ void RunSpec::validate() const {
   if (threads < 0) bad("threads", "must be >= 0");
   if (model.vocab != 256) bad("vocab", "the byte tokenizer has 256 tokens");
   train::validate(resolved_schedule());
+  for (size_t i = 0; i < snapshot_steps.size(); ++i) {
+    if (snapshot_steps[i] < 1 || snapshot_steps[i] > steps())
+      bad("snapshot_steps", "step " + std::to_string(snapshot_steps[i]) + " is outside the run's [1, " + std::to_string(steps()) + "]");
+    if (i > 0 && snapshot_steps[i] <= snapshot_steps[i - 1]) bad("snapshot_steps", "must be strictly ascending");
+  }
 }
 
 std::string default_cache_dir() {
@@ -77,6 +82,7 @@ nlohmann::json to_json(const RunSpec& s) {
                           {"spike_min_increase", s.divergence.spike_min_increase},
                           {"spike_after_steps", s.divergence.spike_after_steps}}}};
   if (s.precision != kernels::cpu::Precision::fp32) j["precision"] = kernels::cpu::precision_name(s.precision);
+  if (!s.snapshot_steps.empty()) j["snapshot_steps"] = s.snapshot_steps;
   return j;
 }
 
@@ -105,6 +111,7 @@ RunSpec spec_from_json(const nlohmann::json& j) {
     s.seed = j.value("seed", uint64_t{1});
     s.threads = j.value("threads", 0);
     s.corpus = j.value("corpus", std::string("kjv"));
+    if (j.contains("snapshot_steps")) s.snapshot_steps = j.at("snapshot_steps").get<std::vector<uint64_t>>();
     try {
       s.precision = kernels::cpu::parse_precision(j.value("precision", std::string("fp32")));
     } catch (const std::invalid_argument& e) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "scalinglab/kernels/cpu/gemm.h"
 #include "scalinglab/model/gpt_config.h"
@@ -34,6 +35,11 @@ struct RunSpec {
   std::string corpus = "kjv";     // text file, directory of text, or the default corpus
   std::string cache_dir;          // tokenized corpora; empty: $XDG_CACHE_HOME/scalinglab or ~/.cache/scalinglab
   train::DivergenceConfig divergence;
+  // Steps after which the weights are saved to <run_dir>/snapshots/step_<N>.bin (train_run.h), for
+  // scoring the run at those points later (an emergence sweep's log-spaced checkpoints). Strictly
+  // ascending, each in [1, steps()]. In JSON only when non-empty, so config.json of earlier runs
+  // still matches on resume.
+  std::vector<uint64_t> snapshot_steps;
 
   uint64_t steps() const;
   uint64_t tokens_per_step() const { return static_cast<uint64_t>(batch) * static_cast<uint64_t>(model.ctx); }

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -30,6 +31,10 @@ nlohmann::json to_json(const RunOutcome& o) {
           {"wall_s", o.wall_s},
           {"params_total", o.params_total},
           {"params_non_embedding", o.params_non_embedding}};
+}
+
+std::string snapshot_path(const std::string& run_dir, uint64_t step) {
+  return run_dir + "/snapshots/step_" + std::to_string(step) + ".bin";
 }
 
 RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::ProgressMode progress,
@@ -81,6 +86,16 @@ RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::Prog
   tc.run_dir = run_dir;
   tc.config_json = config.dump();
   tc.progress = progress;
+  tc.snapshot_steps = spec.snapshot_steps;
+  if (!tc.snapshot_steps.empty()) {
+    std::filesystem::create_directories(run_dir + "/snapshots");
+    // The hooks copy the trainer's buffer into the model at every call, so overwriting the model's
+    // parameters here changes nothing else.
+    tc.snapshot = [&gpt, &run_dir](uint64_t step, std::span<const float> p) {
+      std::copy(p.begin(), p.end(), gpt.params().begin());
+      gpt.save_weights(snapshot_path(run_dir, step));
+    };
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   train::Trainer trainer(tc, corpus, model::param_table(gpt), params, model::make_train_hooks(gpt));

@@ -4,6 +4,8 @@
 //   metrics.jsonl  step, tokens, FLOPs, train/eval loss, lr, grad norm, elapsed (one line per log)
 //   checkpoint.bin weights + AdamW state + data position (resumable, checksummed)
 //   result.json    the outcome (written last, atomically)
+//   snapshots/step_<N>.bin  the weights after step N for each of spec.snapshot_steps (Gpt::save_weights,
+//                  atomic), written before any checkpoint past N, so a resumed run has them all
 // Calling it again on a directory with a checkpoint resumes where the run stopped.
 #include <functional>
 #include <string>
@@ -24,6 +26,9 @@ struct RunOutcome {
 };
 
 nlohmann::json to_json(const RunOutcome& o);
+
+// <run_dir>/snapshots/step_<step>.bin: the weights after `step` (RunSpec::snapshot_steps).
+std::string snapshot_path(const std::string& run_dir, uint64_t step);
 
 // Throws std::invalid_argument / io::InputError for a bad spec or corpus before any training.
 // `stop` is polled after every step (default: Ctrl-C); when true the run checkpoints and returns

@@ -19,7 +19,7 @@ namespace {
 // PRAGMA application_id marks the file as ours ("SLRS": ScalingLab Run Store) and user_version is
 // the schema version; a file with another id is another program's database and is refused.
 constexpr int32_t kApplicationId = 0x534C5253;
-constexpr int kSchemaVersion = 2;  // 2 added `artifacts`
+constexpr int kSchemaVersion = 3;  // 2 added `artifacts`, 3 `evals`
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE sweeps(
@@ -74,7 +74,33 @@ CREATE TABLE IF NOT EXISTS artifacts(
   value TEXT NOT NULL,                -- JSON
   updated TEXT NOT NULL,
   PRIMARY KEY(sweep_id, name));
+)sql"
+    // Version 3. The emergence sweep's scores: one row per run × checkpoint × task × metric.
+    R"sql(
+CREATE TABLE IF NOT EXISTS evals(
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  step INTEGER NOT NULL,
+  tokens REAL NOT NULL,
+  flops REAL NOT NULL,                -- C = 6ND at the checkpoint
+  progress REAL NOT NULL,             -- nominal fraction of the run
+  task TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value REAL,                         -- NULL when not finite
+  stderr REAL,
+  ci_lo REAL,
+  ci_hi REAL,
+  n INTEGER NOT NULL,
+  higher_is_better INTEGER NOT NULL,
+  answer_len INTEGER NOT NULL,
+  PRIMARY KEY(run_id, step, task, metric)) WITHOUT ROWID;
 )sql";
+
+// The tables added since version 1, for the in-place upgrade (the same statements as above).
+constexpr const char* kEvalsTable = "CREATE TABLE IF NOT EXISTS evals(\n"
+    "  run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, tokens REAL NOT NULL, flops REAL NOT NULL,\n"
+    "  progress REAL NOT NULL, task TEXT NOT NULL, metric TEXT NOT NULL, value REAL, stderr REAL, ci_lo REAL,\n"
+    "  ci_hi REAL, n INTEGER NOT NULL, higher_is_better INTEGER NOT NULL, answer_len INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(run_id, step, task, metric)) WITHOUT ROWID";
 
 constexpr const char* kArtifactsTable = "CREATE TABLE IF NOT EXISTS artifacts(\n"
     "  sweep_id INTEGER NOT NULL REFERENCES sweeps(id), name TEXT NOT NULL, value TEXT NOT NULL,\n"
@@ -501,10 +527,15 @@ RunStore RunStore::open(const std::string& path, const StoreOptions& options) {
       exec(raw, path, ids.c_str(), "marking the run store");
     }
     tx.commit();
-  } else if (version == 1 && !read_only) {
-    WriteTx tx(raw, path);  // upgrade in place: version 2 only adds a table
-    exec(raw, path, kArtifactsTable, "upgrading the run store to version 2");
-    exec(raw, path, "PRAGMA user_version = 2", "upgrading the run store to version 2");
+  } else if (version < kSchemaVersion && !read_only) {
+    // Upgrade in place: versions 2 and 3 only add tables, so an older store keeps every row. One
+    // transaction: a process killed mid-upgrade leaves the old version, upgraded again next time.
+    WriteTx tx(raw, path);
+    if (pragma_int(raw, path, "PRAGMA user_version") < kSchemaVersion) {  // not upgraded meanwhile
+      exec(raw, path, kArtifactsTable, "upgrading the run store to version 2");
+      exec(raw, path, kEvalsTable, "upgrading the run store to version 3");
+      exec(raw, path, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str(), "upgrading the run store");
+    }
     tx.commit();
   }
   return store;
@@ -804,6 +835,98 @@ std::vector<Point> RunStore::points(int64_t run_id) const {
   return out;
 }
 
+// ---- evaluations -------------------------------------------------------------------------------
+
+namespace {
+// A version-1 or -2 store opened read-only has no evals table (it is added on the first write).
+bool has_table(sqlite3* db, const std::string& path, const char* name) {
+  Stmt t(db, path, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
+  t.text(1, name);
+  return t.step();
+}
+
+// The columns read_eval reads, in its order, each prefixed (e.g. "e." in a join with runs, which
+// has tokens and flops too).
+std::string eval_columns(const std::string& prefix = "") {
+  std::string out;
+  for (const char* c : {"step", "tokens", "flops", "progress", "task", "metric", "value", "stderr", "ci_lo", "ci_hi", "n",
+                        "higher_is_better", "answer_len"})
+    out += (out.empty() ? "" : ", ") + prefix + c;
+  return out;
+}
+
+Evaluation read_eval(const Stmt& q, int c) {
+  Evaluation e;
+  e.step = static_cast<uint64_t>(q.col_i64(c + 0));
+  e.tokens = q.col_f64(c + 1);
+  e.flops = q.col_f64(c + 2);
+  e.progress = q.col_f64(c + 3);
+  e.task = q.col_text(c + 4);
+  e.metric = q.col_text(c + 5);
+  e.value = q.col_f64(c + 6);
+  e.stderr = q.col_f64(c + 7);
+  e.ci_lo = q.col_f64(c + 8);
+  e.ci_hi = q.col_f64(c + 9);
+  e.n = q.col_i64(c + 10);
+  e.higher_is_better = q.col_i64(c + 11) != 0;
+  e.answer_len = static_cast<int>(q.col_i64(c + 12));
+  return e;
+}
+}  // namespace
+
+void RunStore::record_evals(int64_t run_id, std::span<const Evaluation> evals) {
+  for (const Evaluation& e : evals)
+    if (e.task.empty() || e.metric.empty())
+      throw std::invalid_argument(path_ + ": an evaluation needs a task and a metric name");
+  WriteTx tx(db_, path_);
+  {
+    Stmt q(db_, path_, "SELECT 1 FROM runs WHERE id = ?");
+    q.i64(1, run_id);
+    if (!q.step()) throw std::invalid_argument(path_ + ": no run with id " + std::to_string(run_id));
+  }
+  Stmt up(db_, path_,
+          "INSERT INTO evals(run_id, " + eval_columns() +
+              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, step, task, metric) DO UPDATE SET "
+              "tokens = excluded.tokens, flops = excluded.flops, progress = excluded.progress, value = excluded.value, "
+              "stderr = excluded.stderr, ci_lo = excluded.ci_lo, ci_hi = excluded.ci_hi, n = excluded.n, "
+              "higher_is_better = excluded.higher_is_better, answer_len = excluded.answer_len");
+  for (const Evaluation& e : evals) {
+    up.reset();
+    up.i64(1, run_id).i64(2, static_cast<int64_t>(e.step)).f64(3, e.tokens).f64(4, e.flops).f64(5, e.progress);
+    up.text(6, e.task).text(7, e.metric).f64(8, e.value).f64(9, e.stderr).f64(10, e.ci_lo).f64(11, e.ci_hi);
+    up.i64(12, e.n).i64(13, e.higher_is_better ? 1 : 0).i64(14, e.answer_len);
+    up.run();
+  }
+  tx.commit();
+}
+
+std::vector<Evaluation> RunStore::evals(int64_t run_id) const {
+  std::vector<Evaluation> out;
+  if (!has_table(db_, path_, "evals")) return out;
+  Stmt q(db_, path_, "SELECT " + eval_columns() + " FROM evals WHERE run_id = ? ORDER BY step, task, metric");
+  q.i64(1, run_id);
+  while (q.step()) out.push_back(read_eval(q, 0));
+  return out;
+}
+
+std::vector<std::pair<int64_t, Evaluation>> RunStore::sweep_evals(int64_t sweep_id) const {
+  std::vector<std::pair<int64_t, Evaluation>> out;
+  if (!has_table(db_, path_, "evals")) return out;
+  Stmt q(db_, path_,
+         "SELECT e.run_id, " + eval_columns("e.") +
+             " FROM evals e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ? ORDER BY e.run_id, e.step, e.task, e.metric");
+  q.i64(1, sweep_id);
+  while (q.step()) out.emplace_back(q.col_i64(0), read_eval(q, 1));
+  return out;
+}
+
+int64_t RunStore::count_evals(int64_t sweep_id) const {
+  if (!has_table(db_, path_, "evals")) return 0;
+  Stmt q(db_, path_, "SELECT count(*) FROM evals e JOIN runs r ON r.id = e.run_id WHERE r.sweep_id = ?");
+  q.i64(1, sweep_id);
+  return q.step() ? q.col_i64(0) : 0;
+}
+
 StatusCounts RunStore::counts(int64_t sweep_id) const {
   Stmt q(db_, path_, "SELECT status, count(*) FROM runs WHERE sweep_id = ? GROUP BY status");
   q.i64(1, sweep_id);
@@ -819,6 +942,24 @@ StatusCounts RunStore::counts(int64_t sweep_id) const {
     }
   }
   return c;
+}
+
+SweepRecord select_sweep(const RunStore& st, const std::string& name) {
+  const std::string& path = st.path();
+  if (name.empty()) {
+    auto sweeps = st.sweeps();
+    if (sweeps.size() != 1) {
+      std::string names;
+      for (const auto& s : sweeps) names += (names.empty() ? "" : ", ") + s.name;
+      if (sweeps.empty()) throw std::invalid_argument("sweep: " + path + " holds no sweep yet");
+      throw std::invalid_argument("sweep: " + path + " holds " + std::to_string(sweeps.size()) + " sweeps (" + names +
+                                  "); name one");
+    }
+    return sweeps[0];
+  }
+  auto sw = st.sweep(name);
+  if (!sw) throw std::invalid_argument("sweep: " + path + " holds no sweep named '" + name + "'");
+  return *sw;
 }
 
 }  // namespace scalinglab::store

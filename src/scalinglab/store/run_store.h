@@ -33,6 +33,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "scalinglab/train/metrics.h"
@@ -87,6 +88,22 @@ struct RunRecord {
   std::string worker, host;
   int64_t pid = 0;
   std::string created, claimed, finished;  // UTC, ISO 8601; empty if not yet
+};
+
+// One scored metric of a run at one of its checkpoints on one task (an emergence sweep's row, see
+// docs/EMERGENCE.md): the seam between the sweep's scoring and the results table. Identified by
+// (run, step, task, metric).
+struct Evaluation {
+  uint64_t step = 0;         // optimizer steps behind the scored weights
+  double tokens = 0;         // training tokens at that step, D
+  double flops = 0;          // C = 6·N·D at that step
+  double progress = 0;       // nominal fraction of the run (emergence::EvalPoint::progress)
+  std::string task, metric;  // task name; metric name as in emergence/score.h
+  double value = NAN;        // non-finite values are stored as NULL and read back as NaN
+  double stderr = NAN, ci_lo = NAN, ci_hi = NAN;
+  int64_t n = 0;             // examples behind the value
+  bool higher_is_better = true;
+  int answer_len = 0;        // the task's L, target length in tokens
 };
 
 // The outcome of a run, for finish_run.
@@ -181,6 +198,15 @@ class RunStore {
   std::optional<RunRecord> run(int64_t sweep_id, const std::string& key) const;
   std::vector<RunRecord> runs(int64_t sweep_id, std::optional<RunStatus> status = std::nullopt) const;
   std::vector<Point> points(int64_t run_id) const;  // by step
+
+  // Upserts evaluations by (run, step, task, metric) in one transaction: a batch is stored whole or
+  // not at all, and scoring a checkpoint again (a worker killed mid-way) replaces its rows instead
+  // of adding to them. Throws std::invalid_argument for an unknown run or an empty task/metric name.
+  void record_evals(int64_t run_id, std::span<const Evaluation> evals);
+  std::vector<Evaluation> evals(int64_t run_id) const;  // by step, task, metric
+  // Every evaluation of a sweep's runs, with the run's id: by run id, step, task, metric.
+  std::vector<std::pair<int64_t, Evaluation>> sweep_evals(int64_t sweep_id) const;
+  int64_t count_evals(int64_t sweep_id) const;
   StatusCounts counts(int64_t sweep_id) const;
 
  private:
@@ -188,5 +214,10 @@ class RunStore {
   std::string path_;
   sqlite3* db_ = nullptr;
 };
+
+// The sweep named `name`, or with `name` empty the store's only sweep. Throws
+// std::invalid_argument naming the field `sweep` and the store when there is none, several (listing
+// them) or none of that name.
+SweepRecord select_sweep(const RunStore& st, const std::string& name);
 
 }  // namespace scalinglab::store

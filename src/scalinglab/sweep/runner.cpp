@@ -14,6 +14,9 @@
 #include <sstream>
 #include <thread>
 
+#include "scalinglab/data/corpus.h"
+#include "scalinglab/emergence/mixed_corpus.h"
+#include "scalinglab/emergence/run_scoring.h"
 #include "scalinglab/model/bench_train.h"
 #include "scalinglab/run/train_run.h"
 #include "scalinglab/store/run_store.h"
@@ -149,8 +152,71 @@ BranchPrep prepare_branch(const store::RunRecord& r, const WsdBranch& w, const S
   return {};
 }
 
+// ---- emergence sweeps (docs/EMERGENCE.md "Emergence sweeps") ----
+//
+// Before any worker starts, the driver builds the tasks and writes the mixed corpus the runs train
+// on; the workers (forked, so they share both) score each trained run's checkpoints before they
+// finish it, so a run is `done` only once all its scores are in the store.
+
+struct EmergenceWork {
+  emergence::EmergenceSpec spec;
+  std::vector<emergence::Task> tasks;
+  emergence::ScoreOptions options;
+  std::string corpus_path;  // what the runs train on: the mixed corpus, or the corpus without generated tasks
+  nlohmann::json record;    // the store's "emergence_corpus" artifact
+};
+
+constexpr const char* kEmergenceArtifact = "emergence_corpus";
+
+// The tasks, and the mixed corpus in `fresh_dir` — or, for a sweep that already has one (its
+// artifact names it), that file: verified against the hash in its name, or rebuilt there if it was
+// deleted (the mix is a function of the spec and the corpus, so the rebuild has the same name
+// unless the corpus changed, which is refused).
+EmergenceWork prepare_emergence(const SweepSpec& spec, const std::string& fresh_dir,
+                                const std::optional<nlohmann::json>& artifact) {
+  EmergenceWork w;
+  w.spec = *spec.emergence;
+  w.tasks = emergence::make_tasks(w.spec);
+  w.options = emergence::score_options(w.spec);
+  emergence::check_tasks_fit(w.tasks, spec.family.ctx, w.options);
+  if (w.spec.tasks.empty()) {  // task files only: scored, never trained on
+    w.corpus_path = spec.corpus;
+    w.record = {{"path", spec.corpus}, {"mixed", false}};
+    return w;
+  }
+  std::string expected;
+  if (artifact && artifact->is_object() && artifact->contains("path") && (*artifact)["path"].is_string())
+    expected = (*artifact)["path"].get<std::string>();
+  if (!expected.empty() && fs::exists(expected)) {
+    emergence::MixedCorpus on_disk;
+    on_disk.text = io::read_file(expected, "mixed corpus");
+    if (emergence::mixed_corpus_path(on_disk, fs::path(expected).parent_path().string()) != expected)
+      throw std::invalid_argument(expected + ": the sweep's mixed corpus was modified (its content no longer matches the hash "
+                                  "in its name); delete it to have it rebuilt");
+    w.corpus_path = expected;
+    w.record = *artifact;
+    return w;
+  }
+  const std::string text = w.spec.mix_fraction < 1 ? data::read_corpus_text(spec.corpus) : std::string();
+  const emergence::MixedCorpus m = emergence::mix_corpus(text, spec.corpus, w.tasks, w.spec.mix_fraction);
+  const std::string dir = expected.empty() ? fresh_dir : fs::path(expected).parent_path().string();
+  w.corpus_path = emergence::write_mixed_corpus(m, dir);
+  if (!expected.empty() && w.corpus_path != expected)
+    throw std::invalid_argument(expected + ": the sweep's mixed corpus is missing and rebuilding it gives other text (" +
+                                w.corpus_path + "): the corpus " + spec.corpus + " changed since the sweep started");
+  nlohmann::json tasks = nlohmann::json::array();
+  for (size_t i = 0; i < w.tasks.size(); ++i)
+    tasks.push_back({{"name", w.tasks[i].name}, {"bytes", m.bytes_by_task[i]}, {"answer_len", w.tasks[i].answer_len},
+                     {"train", w.tasks[i].train.size()}, {"eval", w.tasks[i].eval.size()}, {"source", w.tasks[i].source}});
+  w.record = {{"path", w.corpus_path}, {"mixed", true},        {"corpus", spec.corpus},
+              {"bytes", m.text.size()}, {"task_bytes", m.task_bytes}, {"corpus_bytes", m.corpus_bytes},
+              {"task_fraction", m.task_fraction()}, {"tasks", tasks}};
+  return w;
+}
+
 // One worker: claim, train, record, until the queue is empty or Ctrl-C. Runs in its own process.
-void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const std::string& label) {
+void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const std::string& label,
+                 const EmergenceWork* em) {
   store::RunStore st = store::RunStore::open(o.store_path, {store::OpenMode::kReadWrite});
   omp_set_num_threads(std::max(1, threads));
   while (!util::interrupted()) {
@@ -160,8 +226,9 @@ void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const 
     if (!claimed) break;
     const store::RunRecord& r = *claimed;
     run::RunOutcome out;
+    run::RunSpec spec;
     try {
-      run::RunSpec spec = run::spec_from_json(r.spec);
+      spec = run::spec_from_json(r.spec);
       spec.threads = threads;
       spec.cache_dir = o.cache_dir;
       if (std::optional<WsdBranch> wsd = wsd_branch_from_json(r.spec)) {
@@ -195,6 +262,23 @@ void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const 
       st.set_checkpoint(r.id, r.run_dir + "/checkpoint.bin");
       st.requeue(r.id, "interrupted; resumes from its checkpoint");
       break;
+    }
+    if (em && out.status == "done") {
+      emergence::RunScoring sc;
+      try {
+        sc = emergence::score_run(st, r.id, spec, r.run_dir, em->tasks, em->spec.checkpoints, em->options, util::interrupted);
+      } catch (const std::exception& e) {
+        store::RunResult res;
+        res.status = store::RunStatus::kFailed;
+        res.message = std::string("scoring its checkpoints: ") + e.what();
+        st.finish_run(r.id, res);
+        continue;
+      }
+      if (sc.interrupted) {
+        st.set_checkpoint(r.id, r.run_dir + "/checkpoint.bin");
+        st.requeue(r.id, "interrupted while scoring its checkpoints; the scores recorded are kept");
+        break;
+      }
     }
     store::RunResult res;
     res.status = out.status == "done" ? store::RunStatus::kDone : store::RunStatus::kDiverged;
@@ -235,7 +319,8 @@ Schedule choose_schedule_in_child(const std::vector<PlannedRun>& runs, int cores
   return s;
 }
 
-SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector<PlannedRun>& plan_runs) {
+SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector<PlannedRun>& plan_runs,
+                   const EmergenceWork* em) {
   auto t0 = std::chrono::steady_clock::now();
   Schedule sch;
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -253,7 +338,7 @@ SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector
       util::install_interrupt_handler(false);
       int code = 0;
       try {
-        worker_loop(o, sweep_id, sch.threads, "worker-" + std::to_string(w));
+        worker_loop(o, sweep_id, sch.threads, "worker-" + std::to_string(w), em);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "scalinglab: sweep worker %d: %s\n", w, e.what());
         code = 1;
@@ -294,7 +379,8 @@ SweepOutcome drive(const SweepRunOptions& o, int64_t sweep_id, const std::vector
         ++finished;
       }
     }
-    bar.set_note(std::to_string(finished) + "/" + std::to_string(total) + " runs");
+    bar.set_note(std::to_string(finished) + "/" + std::to_string(total) + " runs" +
+                 (em ? ", " + std::to_string(st.count_evals(sweep_id)) + " scores" : std::string()));
     bar.set(done_flops);
     if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
@@ -357,7 +443,17 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
         // Not a spec this version reads: create_sweep refuses it as different.
       }
     }
+    // An emergence sweep's tasks and mixed corpus, before the sweep is recorded: a spec whose
+    // tasks or mix cannot be made leaves nothing in the store.
+    std::optional<EmergenceWork> em;
+    if (spec.emergence) {
+      std::optional<nlohmann::json> artifact;
+      if (auto existing = st.sweep(spec.name)) artifact = st.artifact(existing->id, kEmergenceArtifact);
+      em = prepare_emergence(spec, fs::absolute(o.out_dir + "/emergence").string(), artifact);
+      for (auto& r : planned) r.spec.corpus = em->corpus_path;
+    }
     store::SweepRecord sw = st.create_sweep(spec.name, spec_json);
+    if (em) st.put_artifact(sw.id, kEmergenceArtifact, em->record);
     std::vector<store::NewRun> add;
     for (const auto& r : planned) {
       store::NewRun n;
@@ -372,7 +468,7 @@ SweepOutcome run_sweep(const SweepSpec& spec, const SweepRunOptions& o) {
       add.push_back(n);
     }
     st.add_runs(sw.id, add);
-    return drive(o, sw.id, planned);
+    return drive(o, sw.id, planned, em ? &*em : nullptr);
   }
 }
 
@@ -389,7 +485,10 @@ SweepOutcome resume_sweep(const SweepRunOptions& o, const std::string& sweep_nam
     if (!sw) throw std::invalid_argument(o.store_path + ": no sweep named '" + sweep_name + "'");
   }
   SweepSpec spec = sweep_from_json(sw->spec);
-  return drive(o, sw->id, plan(spec));
+  std::optional<EmergenceWork> em;
+  if (spec.emergence)
+    em = prepare_emergence(spec, fs::absolute(o.out_dir + "/emergence").string(), st.artifact(sw->id, kEmergenceArtifact));
+  return drive(o, sw->id, plan(spec), em ? &*em : nullptr);
 }
 
 }  // namespace scalinglab::sweep

@@ -268,6 +268,14 @@ ValidationResult validate_sweep(const std::string& store_path, const ValidationO
   run::RunSpec rs = run_spec_for(spec, shape, v.compute / (6 * v.n), spec.seeds.front());
   rs.threads = o.threads;
   rs.cache_dir = o.cache_dir;
+  // An emergence sweep's runs train on its mixed corpus (named in their stored specs), not on
+  // spec.corpus: the held-out run must see the same text as the runs it is predicted from.
+  if (spec.emergence)
+    for (const auto& r : st.runs(sw->id, store::RunStatus::kDone))
+      if (r.spec.contains("corpus") && r.spec["corpus"].is_string()) {
+        rs.corpus = r.spec["corpus"].get<std::string>();
+        break;
+      }
   v.d = static_cast<double>(rs.steps() * rs.tokens_per_step());
 
   // Every law's prediction, the backtest and the headline choice, from the sweep's runs alone;

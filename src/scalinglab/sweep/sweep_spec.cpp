@@ -53,7 +53,7 @@ void get(const nlohmann::json& j, const char* field, T& out, const std::string& 
 SweepSpec sweep_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("sweep spec: expected a JSON object");
   static const std::set<std::string> known{"name", "corpus", "family", "hyper", "design", "seeds", "threads_per_run",
-                                           "eval_fraction", "eval_windows", "final_eval_windows"};
+                                           "eval_fraction", "eval_windows", "final_eval_windows", "emergence"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key())) throw std::invalid_argument("sweep spec: unknown field '" + it.key() + "'");
   SweepSpec s;
@@ -64,6 +64,7 @@ SweepSpec sweep_from_json(const nlohmann::json& j) {
   get(j, "eval_fraction", s.eval_fraction, "");
   get(j, "eval_windows", s.eval_windows, "");
   get(j, "final_eval_windows", s.final_eval_windows, "");
+  if (j.contains("emergence")) s.emergence = emergence::emergence_from_json(j["emergence"]);
   if (j.contains("family")) {
     const auto& f = j["family"];
     get(f, "aspect", s.family.aspect, "family.");
@@ -136,6 +137,7 @@ nlohmann::json to_json(const SweepSpec& s) {
           {"final_eval_windows", s.final_eval_windows}};
   // Only for WSD designs, so that stores of the other designs keep the spec they were created with.
   if (d.kind == DesignKind::kWsd) j["design"]["cooldown_frac"] = d.cooldown_frac;
+  if (s.emergence) j["emergence"] = emergence::to_json(*s.emergence);
   return j;
 }
 
@@ -348,7 +350,12 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
   require_in_unit("beta2", s.hyper.beta2, false);
   require_in_unit("beta2_max", s.hyper.beta2_max, false);
   require_in_unit("beta2_run_frac", s.hyper.beta2_run_frac, true);
-  if (s.design.kind == DesignKind::kWsd) return plan_wsd(s);
+  if (s.design.kind == DesignKind::kWsd) {
+    if (s.emergence)
+      throw std::invalid_argument("sweep spec: field 'emergence' needs a grid or isoflop design: a WSD branch does not train "
+                                  "the steps before its cooldown itself, so its early checkpoints would not exist");
+    return plan_wsd(s);
+  }
   std::vector<std::pair<model::GptConfig, std::pair<double, double>>> cells;  // shape, (D, budget)
   const Design& d = s.design;
   if (d.kind == DesignKind::kGrid) {
@@ -385,6 +392,9 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
     for (uint64_t seed : s.seeds) {
       PlannedRun r;
       r.spec = run_spec_for(s, m, tokens, seed);
+      if (s.emergence)
+        for (const auto& p : emergence::eval_points(r.spec.steps(), s.emergence->checkpoints))
+          r.spec.snapshot_steps.push_back(p.step);
       r.n = static_cast<double>(m.params_total());
       r.d = static_cast<double>(r.spec.steps() * r.spec.tokens_per_step());  // whole steps
       r.c = 6.0 * r.n * r.d;

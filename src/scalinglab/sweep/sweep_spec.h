@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "scalinglab/emergence/emergence_spec.h"
 #include "scalinglab/run/run_spec.h"
 #include "scalinglab/sweep/model_family.h"
 
@@ -81,6 +82,10 @@ struct SweepSpec {
   double eval_fraction = 0.1;  // evaluations per run: every tenth of the run
   uint64_t eval_windows = 32;
   uint64_t final_eval_windows = 0;  // windows of each run's final evaluation (0: eval_windows)
+  // An emergence sweep (docs/EMERGENCE.md "Emergence sweeps"): the runs train on the tasks' text
+  // mixed into the corpus and are scored on the tasks at log-spaced checkpoints. Grid and IsoFLOP
+  // designs only.
+  std::optional<emergence::EmergenceSpec> emergence;
 };
 
 // A WSD cooldown branch: where it leaves which trunk. The trunk is not a run of the store (its
@@ -126,7 +131,9 @@ SweepSpec sweep_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const SweepSpec& s);
 
 // Expands the design; throws std::invalid_argument for a spec that cannot give a fit (fewer than
-// 3 distinct sizes, a budget too small for the smallest model, ...).
+// 3 distinct sizes, a budget too small for the smallest model, ...). With an emergence block every
+// run gets snapshot_steps = the steps of emergence::eval_points (refused for a WSD design, whose
+// branches do not train their first steps themselves, and for runs too short for the checkpoints).
 std::vector<PlannedRun> plan(const SweepSpec& s);
 
 }  // namespace scalinglab::sweep

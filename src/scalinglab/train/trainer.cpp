@@ -1,5 +1,6 @@
 #include "scalinglab/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,12 @@ Trainer::Trainer(TrainerConfig config, const data::Corpus& corpus, std::vector<P
   data::BatchSampler(corpus_.train(), cfg_.batch_size, cfg_.ctx, cfg_.seed);
   data::BatchSampler(corpus_.val(), cfg_.batch_size, cfg_.ctx, cfg_.seed);
   AdamW check(table_, params_.size(), cfg_.adamw);  // table must tile the buffer
+  for (size_t i = 0; i < cfg_.snapshot_steps.size(); ++i) {
+    const uint64_t s = cfg_.snapshot_steps[i];
+    if (s < 1 || s > cfg_.schedule.total_steps || (i > 0 && s <= cfg_.snapshot_steps[i - 1]))
+      throw std::invalid_argument("trainer: snapshot_steps must be ascending steps in [1, total_steps]");
+  }
+  if (!cfg_.snapshot_steps.empty() && !cfg_.snapshot) throw std::invalid_argument("trainer: snapshot_steps without a snapshot callback");
 }
 
 std::string Trainer::checkpoint_path() const { return (fs::path(cfg_.run_dir) / "checkpoint.bin").string(); }
@@ -174,6 +181,8 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       progress.set_note(note);
     }
     progress.set(static_cast<double>(res.step));
+    if (std::binary_search(cfg_.snapshot_steps.begin(), cfg_.snapshot_steps.end(), res.step))
+      cfg_.snapshot(res.step, std::span<const float>(params_));
     if (last || stopping || (cfg_.checkpoint_every > 0 && res.step % cfg_.checkpoint_every == 0)) save();
     if (stopping) {
       res.stopped = true;

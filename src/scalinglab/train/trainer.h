@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,13 @@ struct TrainerConfig {
   DivergenceConfig divergence;
   double flops_per_token = 0;     // training FLOPs per token from the model (e.g. 6N, Kaplan et al. 2020)
   std::string run_dir;            // holds checkpoint.bin and metrics.jsonl; created if missing
+  // `snapshot(step, params)` is called right after each of these steps (ascending, each in
+  // [1, total_steps]) and before that step's checkpoint, if any, is written: a checkpoint past a
+  // snapshot step therefore implies its snapshot was taken, and a run resumed from an earlier
+  // checkpoint takes it again with the same parameters (training is deterministic). Not called for
+  // a step whose update made the run diverge. An exception from it ends the run (propagated).
+  std::vector<uint64_t> snapshot_steps;
+  std::function<void(uint64_t step, std::span<const float> params)> snapshot;
   std::string config_json;        // recorded in checkpoints for provenance
   util::ProgressMode progress = util::ProgressMode::kAuto;
 };
