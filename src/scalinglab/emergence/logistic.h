@@ -22,13 +22,17 @@
 // between the two scales that bracket the jump. At k_min or with x0 outside the data the curve
 // shows no sigmoid inside the observed range.
 //
-// Bootstrap interval for x0 (percentile, `coverage`), two schemes, each replicate seeded by
-// fit::resample_seed(seed, b) from SplitMix64 (model/rng.h), so results do not depend on threads:
-//   kResiduals (default): y* = ŷ + r*, r* drawn with replacement from the centred residuals
-//     inflated by sqrt(n/(n − 4)) (Davison & Hinkley 1997, §6.2.3); needs n ≥ 5.
-//   kCases: n points drawn with replacement; replicates with fewer than 4 distinct scales are
-//     skipped (counted in bootstrap_used).
-// Each replicate refits from a 13 × 9 grid plus the full-data optimum. The measured coverage of
+// Bootstrap interval for x0 (`coverage`, default 95%), two schemes, each replicate seeded by
+// fit::resample_seed(seed, b) through SplitMix64 (model/rng.h), so results do not depend on threads:
+//   kResiduals (default): y* = ŷ + r*, r* drawn with replacement from the centred modified
+//     residuals r_i / sqrt(1 − h_ii) (leverages of the linearised fit over the parameters not at a
+//     bound; Davison & Hinkley 1997, eq. 6.9); needs n ≥ 5. The percentile interval treats the
+//     residual spread as known, which it is not with n − p residual degrees of freedom (it covered
+//     0.76 at n = 6), so each side is widened about x̂0 by t_{n−p, q} / z_q, as a t interval would
+//     be.
+//   kCases: n points drawn with replacement, plain percentile interval; replicates with fewer
+//     than 4 distinct scales are skipped (counted in bootstrap_used). Conservative.
+// Each replicate refits from a 9 × 7 grid plus the full-data optimum. The measured coverage of
 // both schemes is in docs/EMERGENCE.md (tests/emergence/test_logistic.cpp measures it).
 #include <cstdint>
 #include <span>

@@ -27,7 +27,7 @@ MetricInfo metric_info(const std::string& raw) {
   if (n == "exact_match" || n == "accuracy" || n == "multiple_choice_grade")
     set(MetricKind::kDiscrete, true, 0, 1, true, LossTransform::kOneMinus);
   else if (n == "token_accuracy")
-    set(MetricKind::kContinuous, true, 0, 1, true, LossTransform::kOneMinus);
+    set(MetricKind::kContinuous, true, 0, 1, true, LossTransform::kNegLog);
   else if (n == "pass_until")
     set(MetricKind::kContinuous, true, 0, 1, false, LossTransform::kNegLog);
   else if (n == "loglik_per_token" || n == "loglik_sum")
@@ -67,10 +67,10 @@ double value_from_loss(const MetricInfo& m, double q) {
 
 std::string loss_quantity_name(const MetricInfo& m) {
   switch (m.loss) {
-    case LossTransform::kOneMinus: return m.name == "token_accuracy" ? "per-token error (1 − token_accuracy)" : "error (1 − " + m.name + ")";
+    case LossTransform::kOneMinus: return "error (1 − " + m.name + ")";
     case LossTransform::kNegate: return "task loss (−" + m.name + ")";
     case LossTransform::kIdentity: return m.name;
-    case LossTransform::kNegLog: return "−ln " + m.name;
+    case LossTransform::kNegLog: return m.name == "token_accuracy" ? "per-token loss (−ln token_accuracy)" : "−ln " + m.name;
     case LossTransform::kNone: break;
   }
   return "";

@@ -7,7 +7,10 @@
 //   metric                         better  range      kind        q (power-law quantity)
 //   exact_match, accuracy,
 //   multiple_choice_grade          higher  [0, 1]     discrete    1 − y (error rate)
-//   token_accuracy                 higher  [0, 1]     continuous  1 − y (per-token error)
+//   token_accuracy                 higher  [0, 1]     continuous  −ln y (per-token loss: Schaeffer
+//                                                                  et al.'s CE when y = p = e^−CE;
+//                                                                  ≈ 1 − y, the per-token error,
+//                                                                  near y = 1)
 //   pass_until                     higher  [0, 1]     continuous  −ln y (Hu et al. 2023, eq. 3:
 //                                                                  PU = exp(−c·N^−α))
 //   loglik_per_token, loglik_sum   higher  (−inf, 0]  continuous  −y (task loss, nats)
