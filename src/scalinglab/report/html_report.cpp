@@ -557,6 +557,10 @@ std::string render_html(const ReportData& d) {
     body += planner_section(d.planner);
     sections.push_back({"sec-planner", "Planner"});
   }
+  for (const auto& sec : d.sections) {
+    body += sec.html;
+    sections.push_back({sec.id, sec.label});
+  }
   if (!d.notes.empty()) {
     body += "<section id=\"sec-notes\"><h2>Notes</h2>" + list(d.notes) + "</section>\n";
     sections.push_back({"sec-notes", "Notes"});

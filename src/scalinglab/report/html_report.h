@@ -6,7 +6,7 @@
 // Sections (each omitted when its data is empty), with stable ids for tests and links:
 //   sec-warnings, sec-runs (plot-loss-tokens, plot-loss-flops), sec-isoflop (plot-isoflop),
 //   sec-frontier (plot-n-opt, plot-d-opt), sec-holdout (plot-holdout), sec-residuals
-//   (plot-residuals), sec-params, sec-planner, sec-notes.
+//   (plot-residuals), sec-params, sec-planner, the extra ReportData::sections, sec-notes.
 #include <string>
 
 #include "scalinglab/report/report_data.h"

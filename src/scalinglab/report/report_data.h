@@ -129,6 +129,13 @@ struct BacktestRow {
   std::string note;  // why the candidate has no score, when it has none
 };
 
+// A section rendered by another area (e.g. the emergence analysis, emergence/analysis_html.h):
+// `html` is inserted as is (its producer escapes what it shows) before the notes, and `label`
+// links to `id` in the navigation.
+struct HtmlSection {
+  std::string id, label, html;
+};
+
 struct ReportData {
   std::string title = "Scaling-law report";
   std::string subtitle;  // e.g. the law's formula or the data source
@@ -144,6 +151,7 @@ struct ReportData {
   std::vector<ApproachRow> approaches;
   // Whether the approaches agree on a within their intervals, as one sentence; empty: not shown.
   std::string agreement;
+  std::vector<HtmlSection> sections;
   std::vector<std::string> notes, warnings;
 };
 
