@@ -206,3 +206,36 @@ TEST(SelfValidation, ACombinedHeadlineIsTheMeanOfTheLawsWithTheUnionOfTheirInter
   EXPECT_EQ(back.by_law[1].pi95.hi, 1.30);
   EXPECT_EQ(back.headline, "kaplan-nd");
 }
+
+TEST(ModelFamily, MinLayersAndRopeShapeEveryMember) {
+  FamilyRule rule;
+  rule.aspect = 16;
+  rule.head_dim = 16;
+  rule.d_multiple = 8;
+  rule.ctx = 64;
+  rule.min_layers = 2;
+  rule.rope = true;
+  for (double n : {8e3, 2e4, 5e4, 1e5, 3e5}) {
+    auto m = shape_for_params(n, rule);
+    EXPECT_NO_THROW(m.validate());
+    EXPECT_GE(m.n_layer, 2) << n;
+    EXPECT_TRUE(m.rope) << n;
+    EXPECT_EQ(m.d_model % rule.d_multiple, 0);
+  }
+  // With the default min_layers the old rule holds: the smallest target gets one layer.
+  FamilyRule one = rule;
+  one.min_layers = 1;
+  EXPECT_EQ(shape_for_params(8e3, one).n_layer, 1);
+  // The spec carries both fields and refuses a depth floor above the ceiling.
+  SweepSpec s;
+  s.family = rule;
+  SweepSpec back = sweep_from_json(to_json(s));
+  EXPECT_EQ(back.family.min_layers, 2);
+  EXPECT_TRUE(back.family.rope);
+  nlohmann::json bad = to_json(s);
+  bad["family"]["min_layers"] = 30;
+  EXPECT_THROW(plan(sweep_from_json(bad)), std::invalid_argument);
+  // Defaults are not written, so stored specs of earlier sweeps still compare equal.
+  EXPECT_FALSE(to_json(SweepSpec{})["family"].contains("min_layers"));
+  EXPECT_FALSE(to_json(SweepSpec{})["family"].contains("rope"));
+}

@@ -15,10 +15,16 @@ struct FamilyRule {
   int ctx = 128;
   int vocab = 256;       // the byte tokenizer
   int max_layers = 24;
+  // Depth never below this. Some abilities need depth more than width (copying through an
+  // induction head takes two layers, Olsson et al. 2022), so an emergence family may start at 2
+  // layers and grow in width; the smallest members then sit below the ideal aspect ratio.
+  int min_layers = 1;
+  bool rope = false;     // rotary position embeddings (GptConfig::rope) instead of learned ones
 };
 
 // The family member whose total parameter count is closest (in log) to n_target, with the aspect
-// ratio within [aspect/2, 2·aspect] (closest to `aspect` among near-ties).
+// ratio within [aspect/2, 2·aspect] (closest to `aspect` among near-ties), and at least
+// min_layers layers (narrower than aspect/2 where the width allows no other shape).
 model::GptConfig shape_for_params(double n_target, const FamilyRule& rule);
 
 }  // namespace scalinglab::sweep

@@ -72,6 +72,8 @@ SweepSpec sweep_from_json(const nlohmann::json& j) {
     get(f, "d_multiple", s.family.d_multiple, "family.");
     get(f, "ctx", s.family.ctx, "family.");
     get(f, "max_layers", s.family.max_layers, "family.");
+    get(f, "min_layers", s.family.min_layers, "family.");
+    get(f, "rope", s.family.rope, "family.");
   }
   if (j.contains("hyper")) {
     const auto& h = j["hyper"];
@@ -138,6 +140,9 @@ nlohmann::json to_json(const SweepSpec& s) {
   // Only for WSD designs, so that stores of the other designs keep the spec they were created with.
   if (d.kind == DesignKind::kWsd) j["design"]["cooldown_frac"] = d.cooldown_frac;
   if (s.emergence) j["emergence"] = emergence::to_json(*s.emergence);
+  // Likewise written only when set, so that the stored specs of earlier sweeps still match.
+  if (s.family.min_layers != 1) j["family"]["min_layers"] = s.family.min_layers;
+  if (s.family.rope) j["family"]["rope"] = true;
   return j;
 }
 
@@ -339,6 +344,9 @@ std::optional<WsdBranch> wsd_branch_from_json(const nlohmann::json& stored) {
 
 std::vector<PlannedRun> plan(const SweepSpec& s) {
   if (s.seeds.empty()) throw std::invalid_argument("sweep spec: seeds must list at least one seed");
+  if (s.family.min_layers < 1 || s.family.min_layers > s.family.max_layers)
+    throw std::invalid_argument("sweep spec: family.min_layers must be in [1, family.max_layers=" +
+                                std::to_string(s.family.max_layers) + "], got " + std::to_string(s.family.min_layers));
   if (s.hyper.batch_tokens % static_cast<uint32_t>(s.family.ctx) != 0)
     throw std::invalid_argument("sweep spec: hyper.batch_tokens (" + std::to_string(s.hyper.batch_tokens) +
                                 ") must be a multiple of family.ctx (" + std::to_string(s.family.ctx) + ")");
