@@ -3,6 +3,7 @@
 // wrong on others), each example re-scored unbatched from Gpt::forward's probabilities, greedy
 // outputs from generate_reference, and hand-computed edit distances and Brier scores.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,6 +25,15 @@ using scalinglab::model::SplitMix64;
 
 namespace {
 
+// These models are tiny (d = 48): an OpenMP parallel region costs more than it saves, and with
+// active waiting on a shared 2-core box it can stall a step many times over
+// (kernels/cpu/README.md). One thread for the scoring tests, restored afterwards.
+struct OneThread {
+  int previous = omp_get_max_threads();
+  OneThread() { omp_set_num_threads(1); }
+  ~OneThread() { omp_set_num_threads(previous); }
+};
+
 std::vector<std::int32_t> toks(const std::string& s) {
   std::vector<std::int32_t> t;
   for (unsigned char c : s) t.push_back(c);
@@ -38,6 +48,7 @@ const std::vector<std::pair<std::string, std::string>> kFacts = {
 // training_text) until it has memorised them.
 const Gpt& memoriser() {
   static const Gpt model = [] {
+    OneThread one;
     const GptConfig cfg{256, 32, 48, 2, 2, false};
     Gpt m(cfg, 11);
     std::string text;
@@ -162,6 +173,7 @@ TEST(Brier, HandCases) {
 }
 
 TEST(Score, MatchesAnUnbatchedRecomputationAndReferenceGeneration) {
+  OneThread one;
   const Gpt& model = memoriser();
   Gpt ref_model = model;
   const Task task = facts_task(true);
@@ -215,6 +227,7 @@ TEST(Score, MatchesAnUnbatchedRecomputationAndReferenceGeneration) {
 }
 
 TEST(Score, MultipleChoiceBrierFromTheChoicesLikelihoods) {
+  OneThread one;
   const Gpt& model = memoriser();
   Gpt ref_model = model;
   Task t;
@@ -254,6 +267,7 @@ TEST(Score, MultipleChoiceBrierFromTheChoicesLikelihoods) {
 }
 
 TEST(Score, PassUntilEstimatesTheSamplingProbability) {
+  OneThread one;
   // At temperature tau the chance that one sample equals the target is Π_j softmax(ln p / tau)
   // at the target tokens — computed exactly from the model's probabilities. PassUntil's estimate
   // must cover its mean over the examples.
@@ -299,6 +313,7 @@ TEST(Score, PassUntilEstimatesTheSamplingProbability) {
 }
 
 TEST(Score, GeneratedTaskAndLimits) {
+  OneThread one;
   const GptConfig cfg{256, 16, 16, 1, 2, false};
   const Gpt model(cfg, 3);
   TaskConfig c;

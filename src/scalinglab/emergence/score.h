@@ -59,7 +59,7 @@ struct ScoreStopped : std::runtime_error {
 struct MetricValue {
   std::string metric;         // one of the names above
   double value = 0;
-  double stderr = 0;          // standard error over examples (for pass_until: from its interval)
+  double stderr = 0;          // standard error over examples (pass_until: over instances, pass_until.h)
   double ci_lo = 0, ci_hi = 0;  // 95% interval (pass_until; else value ± 1.96·stderr)
   int n = 0;                  // examples scored
   bool higher_is_better = true;
