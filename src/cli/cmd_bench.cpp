@@ -210,6 +210,8 @@ void register_bench(CLI::App& app) {
   tr->add_flag("--profile", c.profile, "time every kernel call and print the per-kernel breakdown");
   tr->add_flag("--json", t->json, "print JSON");
   tr->callback([t] { run_bench_train(*t); });
+
+  register_bench_emergence(*bench);
 }
 
 }  // namespace scalinglab::cli
