@@ -38,7 +38,8 @@ io::Table synthetic_results_table(const SyntheticTableOptions& o) {
     const double alpha = o.alpha_lo + (o.alpha_hi - o.alpha_lo) * rng.uniform();
     const double c = std::pow(10.0, o.log10_c_lo + (o.log10_c_hi - o.log10_c_lo) * rng.uniform());
     const int L = 1 + static_cast<int>(rng.next_u64() % static_cast<std::uint64_t>(o.max_answer_len));
-    const std::string task = std::string("task") + std::to_string(k);
+    std::string task = "task";
+    task += std::to_string(k);
     for (int i = 0; i < o.scales; ++i) {
       const double n = o.n_min * std::pow(o.n_max / o.n_min, double(i) / (o.scales - 1));
       const double ce = std::pow(n / c, alpha), p = std::exp(-ce), em = std::pow(p, L);
@@ -49,8 +50,10 @@ io::Table synthetic_results_table(const SyntheticTableOptions& o) {
           noisy(-ce, 0.5 * std::max(ce, 1e-3) / std::sqrt(n_ex * L), -INFINITY, 0),
           noisy(L * (1 - p), std::sqrt(L * std::max(p * (1 - p), 1 / n_ex) / n_ex), 0, INFINITY)};
       const char* metrics[4] = {"exact_match", "token_accuracy", "loglik_per_token", "edit_distance"};
+      std::string model = "m";
+      model += std::to_string(i);
       for (int m = 0; m < 4; ++m) {
-        t.rows.push_back({std::string("m") + std::to_string(i), g17(n), g17(120 * n * n), task, metrics[m], g17(values[m]),
+        t.rows.push_back({model, g17(n), g17(120 * n * n), task, metrics[m], g17(values[m]),
                           std::to_string(o.n_examples), std::to_string(L)});
         t.lines.push_back(line++);
       }
