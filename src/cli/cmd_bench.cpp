@@ -322,6 +322,8 @@ void register_bench(CLI::App& app) {
   ge->add_option("--precision", gn->precision, "matmul precision: fp32, or bf16")->capture_default_str();
   ge->add_flag("--json", gn->json, "print JSON");
   ge->callback([gn] { run_bench_generate(*gn); });
+
+  register_bench_emergence(*bench);
 }
 
 }  // namespace scalinglab::cli

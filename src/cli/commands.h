@@ -24,6 +24,8 @@ void register_emergence(CLI::App& app);
 // Children of `emergence` (each in its own file).
 void register_emergence_analyze(CLI::App& emergence);
 void register_emergence_sweep(CLI::App& emergence);
+// Child of `bench` (cmd_bench_emergence.cpp).
+void register_bench_emergence(CLI::App& bench);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);

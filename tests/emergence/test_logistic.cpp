@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "scalinglab/emergence/logistic.h"
@@ -154,6 +155,16 @@ TEST(LogisticBootstrap, ResidualIntervalCoversNearNominal) {
   EXPECT_GE(c.with_interval, 118);
   EXPECT_GE(c.fraction(), 0.85) << c.covered << "/" << c.with_interval;
   EXPECT_LE(c.fraction(), 0.99) << c.covered << "/" << c.with_interval;
+}
+
+// The figures in docs/EMERGENCE.md: 1,000 curves per design (minutes; not part of the suite).
+// Run: build/tests/test_emergence --gtest_also_run_disabled_tests --gtest_filter='*CoverageTable*'
+TEST(LogisticBootstrap, DISABLED_CoverageTable) {
+  for (int n : {6, 8, 10, 15})
+    for (BootstrapKind kind : {BootstrapKind::kResiduals, BootstrapKind::kCases}) {
+      Coverage c = measure(kind, 1000, n);
+      std::printf("n = %2d  %-9s coverage %d/%d = %.3f\n", n, to_string(kind), c.covered, c.with_interval, c.fraction());
+    }
 }
 
 TEST(LogisticBootstrap, CaseResamplingIsConservative) {

@@ -163,11 +163,12 @@ struct Chain {
 };
 
 Chain fit_chain(const std::vector<double>& x, const std::vector<double>& q, const std::vector<double>& a,
-                const MetricInfo& acc, bool offset) {
+                const MetricInfo& acc, bool offset, const Logistic* warm = nullptr) {
   Chain c;
   c.s1 = fit_loss_power_law(x, q, offset);
   LogisticOptions lo;
   lo.lo = acc.lo, lo.hi = acc.hi;
+  lo.warm_start = warm;
   c.s2 = fit_logistic(q, a, lo);
   // A flat accuracy (all at the floor) still chains: step 2 predicts the constant.
   c.ok = c.s1.fitted && (c.s2.fitted || c.s2.n >= 4);
@@ -211,7 +212,7 @@ TwoStepForecast two_step_forecast(const Curve& loss, const Curve& acc, const For
 
   // Bootstrap over the fitting scales (cases): both steps refitted per replicate.
   auto bootstrap = [&](const std::vector<double>& bx, const std::vector<double>& bq, const std::vector<double>& ba,
-                       const std::vector<double>& at, std::vector<std::vector<double>>& preds) {
+                       const std::vector<double>& at, const Chain& full, std::vector<std::vector<double>>& preds) {
     preds.assign(at.size(), {});
     const size_t k = bx.size();
     int used = 0;
@@ -225,7 +226,8 @@ TwoStepForecast two_step_forecast(const Curve& loss, const Curve& acc, const For
       std::vector<double> d = rx;
       std::sort(d.begin(), d.end());
       if (std::unique(d.begin(), d.end()) - d.begin() < 3) continue;
-      Chain r = fit_chain(rx, rq, ra, acc.info, o.power_law_offset);
+      // Replicates refit step 2 from the full fit's optimum (warm start, coarse grid).
+      Chain r = fit_chain(rx, rq, ra, acc.info, o.power_law_offset, full.s2.fitted ? &full.s2.p : nullptr);
       if (!r.ok) continue;
       ++used;
       for (size_t i = 0; i < at.size(); ++i) preds[i].push_back(chained(r, at[i]));
@@ -235,7 +237,7 @@ TwoStepForecast two_step_forecast(const Curve& loss, const Curve& acc, const For
 
   std::vector<double> at(j.x.begin() + m, j.x.end());
   std::vector<std::vector<double>> preds;
-  f.bootstrap_used = o.bootstrap > 0 ? bootstrap(fx, fq, fa, at, preds) : 0;
+  f.bootstrap_used = o.bootstrap > 0 ? bootstrap(fx, fq, fa, at, c, preds) : 0;
   double e1 = 0, e2 = 0, ec = 0;
   for (size_t i = m; i < n; ++i) {
     TwoStepPoint p;
@@ -263,7 +265,7 @@ TwoStepForecast two_step_forecast(const Curve& loss, const Curve& acc, const For
     Chain all = fit_chain(j.x, j.q, j.a, acc.info, o.power_law_offset);
     if (all.ok) {
       std::vector<std::vector<double>> ap;
-      if (o.bootstrap > 0) bootstrap(j.x, j.q, j.a, o.predict_at, ap);
+      if (o.bootstrap > 0) bootstrap(j.x, j.q, j.a, o.predict_at, all, ap);
       for (size_t i = 0; i < o.predict_at.size(); ++i) {
         TwoStepPoint p;
         p.x = o.predict_at[i];

@@ -31,10 +31,10 @@ namespace {
 
 constexpr int kMinPoints = 4;
 // Bootstrap refits: a coarse grid (a replicate's optimum is usually in the full-data basin, which
-// the warm start covers) and a looser simplex tolerance (1e-7 decades is far below any interval
+// the warm start covers) and a looser simplex tolerance (1e-5 decades is far below any interval
 // width) — most of the analysis time is here.
 constexpr int kBootGridX0 = 9, kBootGridK = 7;
-constexpr double kBootTolerance = 1e-7;
+constexpr double kBootTolerance = 1e-5;
 
 struct Box {
   double x0_lo, x0_hi, u_lo, u_hi;  // u = ln k
@@ -157,19 +157,23 @@ Point2 search(const Profile& prof, int gx, int gu, int starts, const Point2* ext
       const double x0 = b.x0_lo + i * dx, u = b.u_lo + j * du;
       cells.push_back({x0, u, prof.sse(x0, u)});
     }
-  std::vector<size_t> order(cells.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) { return cells[a].f < cells[c].f; });
+  // The best cell, then the best not a grid neighbour of one already chosen, … (a scan per start:
+  // the same choice as walking the cells sorted by SSE, first index winning ties).
   std::vector<size_t> chosen;
-  for (size_t idx : order) {
-    if (static_cast<int>(chosen.size()) >= starts) break;
-    const int i = static_cast<int>(idx) / gu, j = static_cast<int>(idx) % gu;
-    bool near = false;
-    for (size_t c : chosen) {
-      const int ci = static_cast<int>(c) / gu, cj = static_cast<int>(c) % gu;
-      if (std::abs(ci - i) <= 1 && std::abs(cj - j) <= 1) near = true;
+  while (static_cast<int>(chosen.size()) < starts) {
+    size_t pick = cells.size();
+    for (size_t idx = 0; idx < cells.size(); ++idx) {
+      if (pick < cells.size() && !(cells[idx].f < cells[pick].f)) continue;
+      const int i = static_cast<int>(idx) / gu, j = static_cast<int>(idx) % gu;
+      bool near = false;
+      for (size_t c : chosen) {
+        const int ci = static_cast<int>(c) / gu, cj = static_cast<int>(c) % gu;
+        if (std::abs(ci - i) <= 1 && std::abs(cj - j) <= 1) near = true;
+      }
+      if (!near) pick = idx;
     }
-    if (!near) chosen.push_back(idx);
+    if (pick == cells.size()) break;
+    chosen.push_back(pick);
   }
   Point2 best{NAN, NAN, INFINITY};
   for (size_t c : chosen) {
@@ -295,7 +299,14 @@ LogisticFit fit_logistic(std::span<const double> t, std::span<const double> y, c
   box.hi = std::isfinite(o.hi) ? o.hi : ymax + 2 * range;
   box.lo = std::min(box.lo, ymin), box.hi = std::max(box.hi, ymax);  // data outside the range (noise) stay reachable
 
-  Core c = fit_core(t, y, box, 41, 25, 3, nullptr, 1e-10);
+  Core c;
+  if (o.warm_start && o.warm_start->k > 0 && std::isfinite(o.warm_start->x0)) {
+    const Point2 warm{std::min(box.x0_hi, std::max(box.x0_lo, o.warm_start->x0)),
+                      std::min(box.u_hi, std::max(box.u_lo, std::log(o.warm_start->k))), 0};
+    c = fit_core(t, y, box, kBootGridX0, kBootGridK, 1, &warm, kBootTolerance);
+  } else {
+    c = fit_core(t, y, box, 41, 25, 3, nullptr, 1e-10);
+  }
   fit.p = c.p;
   fit.sse = c.sse;
   fit.rmse = std::sqrt(c.sse / fit.n);

@@ -57,6 +57,10 @@ struct LogisticOptions {
   BootstrapKind bootstrap_kind = BootstrapKind::kResiduals;
   std::uint64_t seed = 1;
   double coverage = 0.95;
+  // Refit near a known optimum (e.g. of the full data, when refitting a resample elsewhere): the
+  // coarse 9 × 7 grid plus a simplex from this start, as the bootstrap replicates do, instead of
+  // the full multi-start search. nullptr: the full search.
+  const Logistic* warm_start = nullptr;
 };
 
 struct LogisticFit {
