@@ -112,7 +112,7 @@ std::string discrete_plot(const AnalysisResult& r, const std::vector<size_t>& me
   }
   // Emergence points as vertical lines over the data's value range.
   if (any_mid && yhi > ylo) {
-    p.series.push_back({.name = "emergence point (midpoint)", .color = "#b4460d", .line_width = 1.1, .dash = "1 3"});
+    p.series.push_back({.name = "emergence point", .color = "#b4460d", .line_width = 1.1, .dash = "1 3"});
     for (size_t i : shown) {
       const double m = r.curves[i].midpoint_log10_x;
       if (!std::isfinite(m)) continue;
