@@ -1,3 +1,5 @@
+#include <chrono>
+#include <thread>
 #include "scalinglab/store/run_store.h"
 
 #include <signal.h>
@@ -503,8 +505,20 @@ RunStore RunStore::open(const std::string& path, const StoreOptions& options) {
     // WAL: readers see the last committed state without blocking the writer, and a process killed
     // mid-transaction leaves a WAL tail that the next opener ignores (not a half-written table).
     // The mode is stored in the file; setting it on a WAL store is a no-op.
-    Stmt wal(raw, path, "PRAGMA journal_mode = WAL");
-    std::string mode = wal.step() ? wal.col_text(0) : "";
+    // Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once
+    // (without the busy handler, which could deadlock there) while another process creating the
+    // same store holds a lock: retry until the busy timeout.
+    std::string mode;
+    for (const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);;) {
+      try {
+        Stmt wal(raw, path, "PRAGMA journal_mode = WAL");
+        mode = wal.step() ? wal.col_text(0) : "";
+        break;
+      } catch (const StoreError&) {
+        if (std::chrono::steady_clock::now() > deadline) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
     if (mode != "wal")
       throw StoreError(path + ": cannot put the run store in WAL mode (journal mode stays '" + mode +
                        "'; WAL needs a local filesystem with shared memory)");
