@@ -63,18 +63,7 @@ void attention_forward_portable(float* out, float* att, const float* inp, int B,
             const int m = n - t0 < kLanes ? n - t0 : kLanes;
             for (int j = 0; j < m; ++j) a[t0 + j] = acc[j];
           }
-          float maxv = -INFINITY;
-#pragma omp simd reduction(max : maxv)
-          for (int t2 = 0; t2 < n; ++t2) maxv = a[t2] > maxv ? a[t2] : maxv;
-          // Subtracting the row max keeps exp() in range; it cancels in the normalisation.
-          float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-          for (int t2 = 0; t2 < n; ++t2) {
-            a[t2] = vexp(a[t2] - maxv);
-            sum += a[t2];
-          }
-          const float inv = 1.0f / sum;
-          for (int t2 = 0; t2 < n; ++t2) a[t2] *= inv;
+          softmax_inplace(a, n);
           for (int t2 = n; t2 < T; ++t2) a[t2] = 0.0f;  // the causal mask, explicit for backward
           float* o = out + (static_cast<std::size_t>(b) * T + t) * C + static_cast<std::size_t>(h) * hs;
           for (int i0 = 0; i0 < hs; i0 += kLanes) {
@@ -262,18 +251,7 @@ SL_AVX512_ATT void attention_forward_avx512(float* out, float* att, const float*
         for (int t = 0; t < T; ++t) {
           float* ar = a + static_cast<std::size_t>(t) * T;
           const int n = t + 1;
-          float maxv = -INFINITY;
-#pragma omp simd reduction(max : maxv)
-          for (int t2 = 0; t2 < n; ++t2) maxv = ar[t2] > maxv ? ar[t2] : maxv;
-          float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-          for (int t2 = 0; t2 < n; ++t2) {
-            ar[t2] = vexp(ar[t2] - maxv);
-            sum += ar[t2];
-          }
-          const float inv = 1.0f / sum;
-#pragma omp simd
-          for (int t2 = 0; t2 < n; ++t2) ar[t2] *= inv;
+          softmax_inplace(ar, n);
           for (int t2 = n; t2 < T; ++t2) ar[t2] = 0.0f;
         }
         // O = P·V: row block i0 needs keys [0, i0 + rows) (P is 0 beyond the diagonal).

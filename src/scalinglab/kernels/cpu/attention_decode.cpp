@@ -13,22 +13,6 @@ namespace scalinglab::kernels::cpu {
 namespace {
 constexpr int kLanes = 16;  // one AVX-512 register of floats
 
-// Softmax of one row in place, as attention_forward does it (row max, vexp, one division).
-void softmax_row(float* att, int T) {
-  float maxv = -INFINITY;
-#pragma omp simd reduction(max : maxv)
-  for (int j = 0; j < T; ++j) maxv = att[j] > maxv ? att[j] : maxv;
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int j = 0; j < T; ++j) {
-    att[j] = vexp(att[j] - maxv);
-    sum += att[j];
-  }
-  const float inv = 1.0f / sum;
-#pragma omp simd
-  for (int j = 0; j < T; ++j) att[j] *= inv;
-}
-
 #define SL_AVX512_AD __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
 // The same loops with explicit registers: scores 16 keys per zmm summed over the head's
@@ -61,7 +45,7 @@ SL_AVX512_AD void attention_decode_avx512(float* out, float* att, const float* q
       if (m2) _mm512_mask_storeu_ps(att + j0 + 32, m2, a2);
       if (m3) _mm512_mask_storeu_ps(att + j0 + 48, m3, a3);
     }
-    softmax_row(att, T);
+    softmax_inplace(att, T);
     float* oh = out + static_cast<std::size_t>(h) * hs;
     const float* vh = v + static_cast<std::size_t>(h) * hs;
     for (int i0 = 0; i0 < hs; i0 += kLanes) {
@@ -109,7 +93,7 @@ void attention_decode_portable(float* out, float* att, const float* q, const flo
       }
       for (int l = 0; l < m; ++l) att[j0 + l] = acc[l];
     }
-    softmax_row(att, T);
+    softmax_inplace(att, T);
     // out_h = Σ_j att[j]·v[j], kLanes channels at a time with the sums in one register
     // (accumulating in memory makes every key's store wait for the previous one).
     float* oh = out + static_cast<std::size_t>(h) * hs;

@@ -30,4 +30,22 @@ inline float vexp(float x) {
   return p * std::bit_cast<float>(bits);
 }
 
+// Softmax of x[0..n) in place: subtract the row max (it keeps exp() in range and cancels in the
+// normalisation), vexp, one division. The one copy used by attention's forward and its one-query
+// decode step, so both normalise a row in the same order.
+inline void softmax_inplace(float* x, int n) {
+  float maxv = -INFINITY;
+#pragma omp simd reduction(max : maxv)
+  for (int j = 0; j < n; ++j) maxv = x[j] > maxv ? x[j] : maxv;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int j = 0; j < n; ++j) {
+    x[j] = vexp(x[j] - maxv);
+    sum += x[j];
+  }
+  const float inv = 1.0f / sum;
+#pragma omp simd
+  for (int j = 0; j < n; ++j) x[j] *= inv;
+}
+
 }  // namespace scalinglab::kernels::cpu
