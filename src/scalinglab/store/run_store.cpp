@@ -515,7 +515,8 @@ RunStore RunStore::open(const std::string& path, const StoreOptions& options) {
         mode = wal.step() ? wal.col_text(0) : "";
         break;
       } catch (const StoreError&) {
-        if (std::chrono::steady_clock::now() > deadline) throw;
+        const int code = sqlite3_extended_errcode(raw) & 0xff;  // kept by the statement's finalize
+        if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline) throw;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
     }
