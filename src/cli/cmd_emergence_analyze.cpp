@@ -29,7 +29,9 @@ std::string b_text(double b) {
   return fmt(b, 3);
 }
 
-void print_table(const AnalysisResult& r, std::ostream& out) {
+}  // namespace
+
+void print_emergence_analysis(const AnalysisResult& r, std::ostream& out) {
   size_t w = 10;
   for (const auto& a : r.curves) w = std::max(w, a.curve.label().size());
   w = std::min<size_t>(w, 64) + 1;
@@ -102,6 +104,8 @@ void print_table(const AnalysisResult& r, std::ostream& out) {
   }
 }
 
+namespace {
+
 void run_analyze(AnalyzeArgs& a) {
   try {
     a.options.x = scale_axis_from(a.x, "--x");
@@ -119,7 +123,7 @@ void run_analyze(AnalyzeArgs& a) {
   for (const auto& w : r.warnings) std::cerr << "scalinglab: warning: " << w << "\n";
   if (!a.json.empty()) io::write_file_atomic(a.json, to_json(r).dump(2) + "\n");
   if (!a.html.empty()) write_emergence_html(r, a.html);
-  if (a.json != "-" && !a.quiet) print_table(r, std::cout);
+  if (a.json != "-" && !a.quiet) print_emergence_analysis(r, std::cout);
 }
 
 }  // namespace

@@ -1,7 +1,12 @@
 #pragma once
 // Registration of the subcommands; each cmd_*.cpp defines one register_* function.
 #include <CLI/CLI.hpp>
+#include <ostream>
 #include <stdexcept>
+
+namespace scalinglab::emergence {
+struct AnalysisResult;
+}
 
 namespace scalinglab::cli {
 
@@ -24,6 +29,9 @@ void register_emergence(CLI::App& app);
 // Children of `emergence` (each in its own file).
 void register_emergence_analyze(CLI::App& emergence);
 void register_emergence_sweep(CLI::App& emergence);
+// The analysis as the terminal table of `emergence analyze` (curves, verdicts, mirage tests,
+// forecasts); also printed by `emergence demo`.
+void print_emergence_analysis(const emergence::AnalysisResult& result, std::ostream& out);
 // Child of `bench` (cmd_bench_emergence.cpp).
 void register_bench_emergence(CLI::App& bench);
 

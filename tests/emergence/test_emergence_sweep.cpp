@@ -316,7 +316,7 @@ TEST(RunScoring, ScoresEachCheckpointAndTaskOnceAcrossInterruptions) {
   // Stopped in the middle of the third pair (a few examples into it, through score_task's progress
   // callback): the two pairs before it are recorded whole, the third not at all.
   int polls_in_third = 0;
-  auto first = emergence::score_run(st, id, spec, run_dir, tasks, 2, opts,
+  auto first = emergence::score_run(st, id, spec, run_dir, tasks, 2, emergence::CheckpointSpacing::kLog, opts,
                                     [&] { return pairs().size() >= 2 && ++polls_in_third > 3; });
   EXPECT_TRUE(first.interrupted);
   EXPECT_EQ(first.scored, 2);
@@ -324,11 +324,11 @@ TEST(RunScoring, ScoresEachCheckpointAndTaskOnceAcrossInterruptions) {
   EXPECT_EQ(pairs(), (std::set<std::pair<uint64_t, std::string>>{{6, "add2"}, {6, "mod97"}}));
   const auto before = st.evals(id);
   // The next call scores only the four pairs missing; a third finds nothing to do.
-  auto second = emergence::score_run(st, id, spec, run_dir, tasks, 2, opts, [] { return false; });
+  auto second = emergence::score_run(st, id, spec, run_dir, tasks, 2, emergence::CheckpointSpacing::kLog, opts, [] { return false; });
   EXPECT_FALSE(second.interrupted);
   EXPECT_EQ(second.skipped, 2);
   EXPECT_EQ(second.scored, 4);
-  auto third = emergence::score_run(st, id, spec, run_dir, tasks, 2, opts, [] { return false; });
+  auto third = emergence::score_run(st, id, spec, run_dir, tasks, 2, emergence::CheckpointSpacing::kLog, opts, [] { return false; });
   EXPECT_EQ(third.scored, 0);
   EXPECT_EQ(third.skipped, 6);
   // Independent reference: each recorded value is score_task on the snapshot's weights.
@@ -351,7 +351,7 @@ TEST(RunScoring, ScoresEachCheckpointAndTaskOnceAcrossInterruptions) {
   const int64_t id2 = st.add_run(sw.id, [&] { store::NewRun n = nr; n.key = "r2"; return n; }());
   fs::remove(run::snapshot_path(run_dir, 12));
   try {
-    emergence::score_run(st, id2, spec, run_dir, tasks, 2, opts, [] { return false; });
+    emergence::score_run(st, id2, spec, run_dir, tasks, 2, emergence::CheckpointSpacing::kLog, opts, [] { return false; });
     ADD_FAILURE() << "no error";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("step_12.bin"), std::string::npos) << e.what();
@@ -545,4 +545,57 @@ TEST(EmergenceSweep, CliRefusesWithOneLineNamingTheFieldAndRecordsNothing) {
   r = scalinglab_cli("emergence export --store " + d / "none.db" + " --csv " + d / "x.csv");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_FALSE(fs::exists(d.path / "x.csv"));
+}
+
+// `emergence demo` on a tiny family with linearly spaced checkpoints: the sweep's long table and
+// its two views, each checked row by row against the table (the family view is its progress-1
+// rows without `progress`; the training view is every row, model "<run>@<progress>", `run` added),
+// and both analyses written and printed.
+TEST(EmergenceDemo, WritesTheTableItsTwoViewsAndBothAnalyses) {
+  TempDir d;
+  std::string s = kSpec;
+  s.replace(s.find("\"checkpoints\": 3"), 16, "\"checkpoints\": 3, \"checkpoint_spacing\": \"linear\"");
+  const std::string spec = spec_file(d, s);
+  const std::string out = (d.path / "demo").string();
+  const auto r = scalinglab::testing::scalinglab_cli("emergence demo --spec " + spec + " -o " + out +
+                                                     " --workers 2 --threads 1 --bootstrap 20 --cache " + d / "cache");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("verdicts across the family"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verdicts along each run's training"), std::string::npos) << r.out;
+
+  const io::Table results = io::read_table(out + "/results.csv");
+  const io::Table family = io::read_table(out + "/family.csv");
+  const io::Table training = io::read_table(out + "/training.csv");
+  const size_t prog = results.require("progress"), model = results.require("model");
+  EXPECT_FALSE(family.find("progress"));
+  EXPECT_FALSE(training.find("progress"));
+  ASSERT_TRUE(training.find("run"));
+  std::set<double> progress;
+  size_t finals = 0;
+  for (size_t i = 0; i < results.rows.size(); ++i) {
+    auto row = results.rows[i];
+    const double p = std::stod(row[prog]);
+    progress.insert(p);
+    std::vector<std::string> expect = row;
+    expect.erase(expect.begin() + static_cast<long>(prog));
+    if (p == 1.0) EXPECT_EQ(family.rows.at(finals++), expect) << i;
+    // Training view: the same cells, the model labelled with its checkpoint, the run beside it.
+    auto t = training.rows.at(i);
+    EXPECT_EQ(t.back(), row[model]) << i;
+    char label[32];
+    std::snprintf(label, sizeof label, "%.4g", p);
+    expect[model] = row[model] + "@" + label;
+    t.pop_back();
+    EXPECT_EQ(t, expect) << i;
+  }
+  EXPECT_EQ(finals, family.rows.size());
+  EXPECT_EQ(training.rows.size(), results.rows.size());
+  EXPECT_EQ(progress, (std::set<double>{0.25, 0.5, 0.75, 1.0}));  // 3 linear checkpoints and the end
+  // The analyses: the family view has one curve per task × metric, the training view one per run too.
+  const auto fj = nlohmann::json::parse(io::read_file(out + "/family.json"));
+  const auto tj = nlohmann::json::parse(io::read_file(out + "/training.json"));
+  ASSERT_FALSE(fj["curves"].empty());
+  EXPECT_EQ(tj["curves"].size(), 3 * fj["curves"].size());  // 3 runs
+  for (const char* f : {"/family.html", "/training.html"})
+    EXPECT_NE(io::read_file(out + f).find("sec-emergence"), std::string::npos) << f;
 }

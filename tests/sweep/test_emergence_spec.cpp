@@ -167,6 +167,40 @@ TEST(EmergenceSpec, CheckpointsAreLogSpacedByTwoPlusTheEnd) {
   }
 }
 
+TEST(EmergenceSpec, LinearCheckpointsAreEquallySpacedPlusTheEnd) {
+  // 100 steps, K = 9 linear: k/10 of the run for k = 1..9, then the end.
+  const auto p = emergence::eval_points(100, 9, emergence::CheckpointSpacing::kLinear);
+  ASSERT_EQ(p.size(), 10u);
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_EQ(p[i].step, 10 * (i + 1)) << i;
+    EXPECT_DOUBLE_EQ(p[i].progress, static_cast<double>(i + 1) / 10) << i;
+  }
+  // 7 steps, K = 3: round(7k/4) = 2 (1.75), 4 (3.5, half up), 5 (5.25), then 7; K + 1 steps is the least.
+  const auto q = emergence::eval_points(7, 3, emergence::CheckpointSpacing::kLinear);
+  const uint64_t steps[] = {2, 4, 5, 7};
+  ASSERT_EQ(q.size(), 4u);
+  for (size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i].step, steps[i]) << i;
+  const auto tight = emergence::eval_points(4, 3, emergence::CheckpointSpacing::kLinear);
+  for (size_t i = 0; i < tight.size(); ++i) EXPECT_EQ(tight[i].step, i + 1) << i;
+  EXPECT_THROW(emergence::eval_points(3, 3, emergence::CheckpointSpacing::kLinear), std::invalid_argument);
+  // The spec field: written only when linear (older stored specs keep matching), read back, and
+  // anything but "log"/"linear" refused naming the field.
+  auto b = block();
+  EXPECT_FALSE(emergence::to_json(emergence::emergence_from_json(b)).contains("checkpoint_spacing"));
+  b["checkpoint_spacing"] = "linear";
+  const auto s = emergence::emergence_from_json(b);
+  EXPECT_EQ(s.checkpoint_spacing, emergence::CheckpointSpacing::kLinear);
+  EXPECT_EQ(emergence::to_json(s)["checkpoint_spacing"], "linear");
+  EXPECT_EQ(emergence::to_json(emergence::emergence_from_json(emergence::to_json(s))), emergence::to_json(s));
+  b["checkpoint_spacing"] = "geometric";
+  try {
+    emergence::emergence_from_json(b);
+    ADD_FAILURE() << "not refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'emergence.checkpoint_spacing'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(EmergenceSpec, PlanGivesEveryRunSnapshotsAtItsCheckpoints) {
   nlohmann::json j = {{"family", {{"ctx", 32}}},
                       {"hyper", {{"batch_tokens", 256}}},

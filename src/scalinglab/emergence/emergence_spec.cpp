@@ -96,7 +96,8 @@ nlohmann::json to_json(const TaskConfig& c) {
 
 EmergenceSpec emergence_from_json(const nlohmann::json& j) {
   const std::string p = "emergence";
-  refuse_unknown(j, {"tasks", "task_files", "mix_fraction", "checkpoints", "max_eval_examples", "pass_until"}, p);
+  refuse_unknown(j, {"tasks", "task_files", "mix_fraction", "checkpoints", "checkpoint_spacing", "max_eval_examples",
+                     "pass_until"}, p);
   EmergenceSpec s;
   if (j.contains("tasks")) {
     if (!j["tasks"].is_array()) bad(p + ".tasks", "must be an array of task objects");
@@ -124,6 +125,11 @@ EmergenceSpec emergence_from_json(const nlohmann::json& j) {
   }
   s.checkpoints = int_field(j, "checkpoints", s.checkpoints, p);
   if (s.checkpoints < 0 || s.checkpoints > 20) bad(p + ".checkpoints", "must be in [0, 20]");
+  if (j.contains("checkpoint_spacing")) {
+    const auto& c = j["checkpoint_spacing"];
+    if (!c.is_string() || (c != "log" && c != "linear")) bad(p + ".checkpoint_spacing", "must be \"log\" or \"linear\"");
+    s.checkpoint_spacing = c == "linear" ? CheckpointSpacing::kLinear : CheckpointSpacing::kLog;
+  }
   s.max_eval_examples = int_field(j, "max_eval_examples", s.max_eval_examples, p);
   if (s.max_eval_examples < 0) bad(p + ".max_eval_examples", "must be >= 0 (0: every eval example)");
   if (j.contains("pass_until")) {
@@ -145,6 +151,7 @@ nlohmann::json to_json(const EmergenceSpec& s) {
   nlohmann::json j = {{"tasks", tasks}, {"task_files", s.task_files}, {"checkpoints", s.checkpoints},
                       {"max_eval_examples", s.max_eval_examples}, {"pass_until", s.pass_until}};
   if (!s.tasks.empty()) j["mix_fraction"] = s.mix_fraction;
+  if (s.checkpoint_spacing == CheckpointSpacing::kLinear) j["checkpoint_spacing"] = "linear";
   return j;
 }
 
@@ -169,16 +176,32 @@ std::vector<Task> make_tasks(const EmergenceSpec& s) {
   return out;
 }
 
-std::vector<EvalPoint> eval_points(uint64_t total_steps, int checkpoints) {
+std::vector<EvalPoint> eval_points(uint64_t total_steps, int checkpoints, CheckpointSpacing spacing) {
   if (checkpoints < 0 || checkpoints > 20) bad("emergence.checkpoints", "must be in [0, 20]");
   if (total_steps == 0) throw std::invalid_argument("eval_points: a run of 0 steps has no checkpoints");
+  std::vector<EvalPoint> out;
+  if (spacing == CheckpointSpacing::kLinear) {
+    const uint64_t k1 = static_cast<uint64_t>(checkpoints) + 1;
+    if (total_steps < k1)
+      throw std::invalid_argument("sweep spec: field 'emergence.checkpoints' (" + std::to_string(checkpoints) +
+                                  ") needs runs of at least " + std::to_string(k1) +
+                                  " steps for distinct linearly spaced checkpoints; a run has only " +
+                                  std::to_string(total_steps) + " (lower emergence.checkpoints or lengthen the runs)");
+    for (int k = 1; k <= checkpoints; ++k) {
+      const double progress = static_cast<double>(k) / static_cast<double>(k1);
+      // k·T/(K+1) rounded in integers, so the steps are exact and strictly ascending (T >= K+1).
+      const uint64_t step = (static_cast<uint64_t>(k) * total_steps + k1 / 2) / k1;
+      out.push_back({step, progress});
+    }
+    out.push_back({total_steps, 1.0});
+    return out;
+  }
   const uint64_t need = uint64_t{1} << checkpoints;
   if (total_steps < need)
     throw std::invalid_argument("sweep spec: field 'emergence.checkpoints' (" + std::to_string(checkpoints) +
                                 ") needs runs of at least 2^" + std::to_string(checkpoints) + " = " + std::to_string(need) +
                                 " steps for distinct log-spaced checkpoints; a run has only " + std::to_string(total_steps) +
                                 " (lower emergence.checkpoints or lengthen the runs)");
-  std::vector<EvalPoint> out;
   for (int k = checkpoints; k >= 1; --k) {
     const double progress = std::ldexp(1.0, -k);  // exact
     out.push_back({static_cast<uint64_t>(std::llround(progress * static_cast<double>(total_steps))), progress});

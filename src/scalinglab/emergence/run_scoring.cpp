@@ -34,14 +34,14 @@ ScoreOptions score_options(const EmergenceSpec& spec) {
 }
 
 RunScoring score_run(store::RunStore& st, int64_t run_id, const run::RunSpec& spec, const std::string& run_dir,
-                     const std::vector<Task>& tasks, int checkpoints, const ScoreOptions& options,
-                     const std::function<bool()>& stop) {
-  const std::vector<EvalPoint> points = eval_points(spec.steps(), checkpoints);
+                     const std::vector<Task>& tasks, int checkpoints, CheckpointSpacing spacing,
+                     const ScoreOptions& options, const std::function<bool()>& stop) {
+  const std::vector<EvalPoint> points = eval_points(spec.steps(), checkpoints, spacing);
   std::vector<uint64_t> planned;
   for (const auto& p : points) planned.push_back(p.step);
   if (planned != spec.snapshot_steps)
     throw std::invalid_argument(run_dir + ": the run's snapshot steps are not the sweep's " + std::to_string(checkpoints) +
-                                " log-spaced checkpoints");
+                                " checkpoints");
   std::set<std::pair<uint64_t, std::string>> recorded;
   for (const auto& e : st.evals(run_id)) recorded.insert({e.step, e.task});
 

@@ -36,12 +36,12 @@ struct RunScoring {
 };
 
 // Scores run `run_id` (trained by `spec` into `run_dir`, with spec.snapshot_steps == the steps of
-// eval_points(spec.steps(), checkpoints)) on `tasks`. `stop` is polled before each pair and after
+// eval_points(spec.steps(), checkpoints, spacing)) on `tasks`. `stop` is polled before each pair and after
 // each example (through ScoreOptions::progress); a pair stopped mid-way is not recorded. Throws
 // std::runtime_error naming the file when a snapshot is missing or unreadable, std::invalid_argument
 // when the run's snapshot steps are not its planned checkpoints.
 RunScoring score_run(store::RunStore& st, int64_t run_id, const run::RunSpec& spec, const std::string& run_dir,
-                     const std::vector<Task>& tasks, int checkpoints, const ScoreOptions& options,
-                     const std::function<bool()>& stop);
+                     const std::vector<Task>& tasks, int checkpoints, CheckpointSpacing spacing,
+                     const ScoreOptions& options, const std::function<bool()>& stop);
 
 }  // namespace scalinglab::emergence

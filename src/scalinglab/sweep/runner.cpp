@@ -266,7 +266,7 @@ void worker_loop(const SweepRunOptions& o, int64_t sweep_id, int threads, const 
     if (em && out.status == "done") {
       emergence::RunScoring sc;
       try {
-        sc = emergence::score_run(st, r.id, spec, r.run_dir, em->tasks, em->spec.checkpoints, em->options, util::interrupted);
+        sc = emergence::score_run(st, r.id, spec, r.run_dir, em->tasks, em->spec.checkpoints, em->spec.checkpoint_spacing, em->options, util::interrupted);
       } catch (const std::exception& e) {
         store::RunResult res;
         res.status = store::RunStatus::kFailed;

@@ -401,7 +401,7 @@ std::vector<PlannedRun> plan(const SweepSpec& s) {
       PlannedRun r;
       r.spec = run_spec_for(s, m, tokens, seed);
       if (s.emergence)
-        for (const auto& p : emergence::eval_points(r.spec.steps(), s.emergence->checkpoints))
+        for (const auto& p : emergence::eval_points(r.spec.steps(), s.emergence->checkpoints, s.emergence->checkpoint_spacing))
           r.spec.snapshot_steps.push_back(p.step);
       r.n = static_cast<double>(m.params_total());
       r.d = static_cast<double>(r.spec.steps() * r.spec.tokens_per_step());  // whole steps
