@@ -8,7 +8,6 @@
 #include "cli/format.h"
 #include "cli/sweep_spec_file.h"
 #include "scalinglab/emergence/results_export.h"
-#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/store/run_store.h"
 #include "scalinglab/sweep/runner.h"
@@ -26,16 +25,6 @@ std::string beside(const std::string& store_path) {
   return dir.empty() ? "." : dir.string();
 }
 
-// The long results table of the sweep's finished runs; returns the number of rows.
-size_t write_results(const std::string& store_path, const std::string& sweep_name, const std::string& csv_path,
-                     const emergence::ExportOptions& options = {}) {
-  store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
-  const store::SweepRecord sw = store::select_sweep(st, sweep_name);
-  const io::Table t = emergence::export_results(st, sw.id, options);
-  io::write_file_atomic(csv_path, emergence::results_csv(t));
-  return t.rows.size();
-}
-
 void run_cmd(EmergenceRunArgs& a, bool resume) {
   a.options.store_path = a.store_path;
   if (a.options.out_dir.empty()) a.options.out_dir = beside(a.store_path);
@@ -45,7 +34,7 @@ void run_cmd(EmergenceRunArgs& a, bool resume) {
     if (resume) {
       const store::SweepRecord sw =
           store::select_sweep(store::RunStore::open(a.store_path, {store::OpenMode::kReadOnly}), a.sweep_name);
-      if (!sw.spec.is_object() || !sw.spec.contains("emergence"))
+      if (!emergence::is_emergence_sweep(sw))
         throw UsageError(a.store_path + ": sweep '" + sw.name + "' is not an emergence sweep; resume it with `scalinglab sweep resume`");
       name = sw.name;
       o = sweep::resume_sweep(a.options, sw.name);
@@ -73,7 +62,7 @@ void run_cmd(EmergenceRunArgs& a, bool resume) {
   }
   if (o.done > 0) {
     const std::string csv = (std::filesystem::path(a.options.out_dir) / "results.csv").string();
-    const size_t rows = write_results(a.store_path, name, csv);
+    const size_t rows = emergence::write_results_csv(a.store_path, name, csv);
     std::cout << "wrote " << csv << " (" << rows << " rows: run x checkpoint x task x metric)\n";
   }
   if (o.failed > 0 || o.queued > 0) exit_code_ref() = 1;
@@ -119,7 +108,7 @@ void register_emergence_sweep(CLI::App& emergence) {
   ex->callback([e] {
     size_t rows = 0;
     try {
-      rows = write_results(e->store, e->sweep, e->csv, e->options);
+      rows = emergence::write_results_csv(e->store, e->sweep, e->csv, e->options);
     } catch (const std::invalid_argument& err) {
       throw UsageError(err.what());
     }
