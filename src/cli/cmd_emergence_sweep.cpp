@@ -1,4 +1,4 @@
-// `scalinglab emergence run | resume | export`: an emergence sweep — a model family trained on task
+// `scalinglab emergence run | resume | export | demo`: an emergence sweep — a model family trained on task
 // text mixed into the corpus, every run scored on the tasks at log-spaced checkpoints — run by the
 // sweep runner (its workers, store, progress and Ctrl-C handling), and its long results table.
 #include <algorithm>
@@ -11,12 +11,11 @@
 #include "cli/sweep_spec_file.h"
 #include "scalinglab/emergence/analyze.h"
 #include "scalinglab/emergence/results_export.h"
-#include "scalinglab/study/emergence_demo.h"
-#include "scalinglab/util/progress.h"
-#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/store/run_store.h"
+#include "scalinglab/study/emergence_demo.h"
 #include "scalinglab/sweep/runner.h"
+#include "scalinglab/util/progress.h"
 
 namespace scalinglab::cli {
 namespace {
@@ -31,16 +30,6 @@ std::string beside(const std::string& store_path) {
   return dir.empty() ? "." : dir.string();
 }
 
-// The long results table of the sweep's finished runs; returns the number of rows.
-size_t write_results(const std::string& store_path, const std::string& sweep_name, const std::string& csv_path,
-                     const emergence::ExportOptions& options = {}) {
-  store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
-  const store::SweepRecord sw = store::select_sweep(st, sweep_name);
-  const io::Table t = emergence::export_results(st, sw.id, options);
-  io::write_file_atomic(csv_path, emergence::results_csv(t));
-  return t.rows.size();
-}
-
 void run_cmd(EmergenceRunArgs& a, bool resume) {
   a.options.store_path = a.store_path;
   if (a.options.out_dir.empty()) a.options.out_dir = beside(a.store_path);
@@ -50,7 +39,7 @@ void run_cmd(EmergenceRunArgs& a, bool resume) {
     if (resume) {
       const store::SweepRecord sw =
           store::select_sweep(store::RunStore::open(a.store_path, {store::OpenMode::kReadOnly}), a.sweep_name);
-      if (!sw.spec.is_object() || !sw.spec.contains("emergence"))
+      if (!emergence::is_emergence_sweep(sw))
         throw UsageError(a.store_path + ": sweep '" + sw.name + "' is not an emergence sweep; resume it with `scalinglab sweep resume`");
       name = sw.name;
       o = sweep::resume_sweep(a.options, sw.name);
@@ -78,7 +67,7 @@ void run_cmd(EmergenceRunArgs& a, bool resume) {
   }
   if (o.done > 0) {
     const std::string csv = (std::filesystem::path(a.options.out_dir) / "results.csv").string();
-    const size_t rows = write_results(a.store_path, name, csv);
+    const size_t rows = emergence::write_results_csv(a.store_path, name, csv);
     std::cout << "wrote " << csv << " (" << rows << " rows: run x checkpoint x task x metric)\n";
   }
   if (o.failed > 0 || o.queued > 0) exit_code_ref() = 1;
@@ -235,7 +224,7 @@ void register_emergence_sweep(CLI::App& emergence) {
   ex->callback([e] {
     size_t rows = 0;
     try {
-      rows = write_results(e->store, e->sweep, e->csv, e->options);
+      rows = emergence::write_results_csv(e->store, e->sweep, e->csv, e->options);
     } catch (const std::invalid_argument& err) {
       throw UsageError(err.what());
     }

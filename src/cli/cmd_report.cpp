@@ -1,7 +1,9 @@
-// `scalinglab report STORE -o report.html`: one self-contained HTML page for a sweep.
+// `scalinglab report STORE -o report.html`: one self-contained HTML page for a sweep (with the
+// emergence analysis for an emergence sweep).
 #include <iostream>
 
 #include "cli/commands.h"
+#include "scalinglab/emergence/report_section.h"
 #include "scalinglab/report/from_store.h"
 #include "scalinglab/report/html_report.h"
 
@@ -23,6 +25,7 @@ void register_report(CLI::App& app) {
     report::ReportData data;
     try {
       data = report::report_from_store(a->store, a->options);
+      emergence::add_emergence_report(data, a->store, a->options.sweep);  // an emergence sweep's section
     } catch (const std::invalid_argument& e) {
       const std::string what = e.what();  // library errors name the field (`sweep: ...`); here it is a flag
       throw UsageError(what.starts_with("sweep: ") ? "--" + what : what);

@@ -9,8 +9,10 @@
 #include "cli/format.h"
 #include "cli/sweep_spec_file.h"
 #include "scalinglab/analysis/sweep_analysis.h"
+#include "scalinglab/emergence/results_export.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/io/read_file.h"
+#include "scalinglab/store/run_store.h"
 #include "scalinglab/sweep/runner.h"
 #include "scalinglab/sweep/self_validation.h"
 #include "scalinglab/sweep/sweep_spec.h"
@@ -146,6 +148,16 @@ void run_sweep_cmd(SweepRunArgs& a, bool resume) {
                 << " fit and run files (fits/, runs.csv)\n";
     } catch (const std::exception& e) {
       std::cerr << "scalinglab: warning: the sweep's fits were not written: " << e.what() << "\n";
+    }
+  }
+  // An emergence sweep also leaves its long results table, as `emergence run` does.
+  if (!o.interrupted && o.done > 0) {
+    const store::SweepRecord sw =
+        store::select_sweep(store::RunStore::open(a.store_path, {store::OpenMode::kReadOnly}), name);
+    if (emergence::is_emergence_sweep(sw)) {
+      const std::string csv = (std::filesystem::path(a.options.out_dir) / "results.csv").string();
+      const size_t rows = emergence::write_results_csv(a.store_path, sw.name, csv);
+      std::cout << "wrote " << csv << " (" << rows << " rows: run x checkpoint x task x metric)\n";
     }
   }
   if (o.interrupted) exit_code_ref() = 130;

@@ -20,6 +20,7 @@
 #include <tuple>
 
 #include "common/cli_process.h"
+#include "common/emergence_sweep.h"
 #include "common/shell.h"
 #include "common/temp_dir.h"
 #include "scalinglab/emergence/emergence_spec.h"
@@ -38,23 +39,12 @@ namespace fs = std::filesystem;
 using namespace scalinglab;
 using scalinglab::testing::TempDir;
 using scalinglab::testing::wait_exit;
+using scalinglab::testing::corpus_text;
+using scalinglab::testing::kEmergenceSpec;
+using scalinglab::testing::emergence_spec_file;
+using scalinglab::testing::start_sweep_cli;
 
 namespace {
-
-// Word salad: nothing in it looks like a task line.
-std::string corpus_text(int lines = 6000) {
-  const char* words[] = {"the", "law", "of", "scaling", "and", "loss", "falls", "with", "compute", "data"};
-  std::string s;
-  uint64_t x = 11;
-  for (int i = 0; i < lines; ++i) {
-    for (int w = 0; w < 8; ++w) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      s += std::string(w ? " " : "") + words[(x >> 33) % 10];
-    }
-    s += "\n";
-  }
-  return s;
-}
 
 emergence::TaskConfig cfg(const std::string& name, emergence::TaskKind kind, int n_train, int n_eval) {
   emergence::TaskConfig c;
@@ -77,29 +67,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string l; std::getline(in, l);) out.push_back(l);
   return out;
-}
-
-// The sweep of the CLI tests: three sizes over 1.5 orders of magnitude of compute, 31 to 165 steps,
-// two tasks mixed in at one half, scored at 1/8, 1/4, 1/2 and the end of every run.
-const char* kSpec = R"({"name": "em-test", "corpus": "CORPUS", "family": {"ctx": 32},
- "hyper": {"batch_tokens": 256, "lr_base": 3e-3},
- "design": {"kind": "grid", "n_min": 1e4, "n_max": 5e4, "sizes": 3, "tokens_per_param": [1.0]},
- "eval_windows": 8,
- "emergence": {"tasks": [{"name": "add2", "kind": "addition", "digits": 2, "n_train": 3000, "n_eval": 12},
-                         {"name": "mod97", "kind": "mod_add", "modulus": 97, "n_train": 3000, "n_eval": 12}],
-               "mix_fraction": 0.5, "checkpoints": 3}})";
-
-std::string spec_file(const TempDir& d, const std::string& spec = kSpec) {
-  std::string s = spec;
-  s.replace(s.find("CORPUS"), 6, d.file("corpus.txt", corpus_text()));
-  return d.file("spec.json", s);
-}
-
-pid_t start(std::vector<std::string> args, const TempDir& d) {
-  for (const char* a : {"--workers", "2", "--threads", "1"}) args.push_back(a);
-  args.push_back("--cache");
-  args.push_back((d.path / "cache").string());
-  return scalinglab::testing::start_cli(args);
 }
 
 using EvalKey = std::tuple<std::string, uint64_t, std::string, std::string>;  // run key, step, task, metric
@@ -150,7 +117,9 @@ size_t check_complete(const std::string& path, int checkpoints, const std::vecto
     EXPECT_EQ(have, want) << r.key;
     for (const auto& e : st.evals(r.id)) {
       auto it = std::find_if(points.begin(), points.end(), [&](const auto& p) { return p.step == e.step; });
-      if (it != points.end()) EXPECT_EQ(e.progress, it->progress);
+      if (it != points.end()) {
+        EXPECT_EQ(e.progress, it->progress);
+      }
     }
     for (const auto& [k, m] : got) EXPECT_EQ(m, metrics_of[k.second]) << r.key << " step " << k.first << " " << k.second;
   }
@@ -369,9 +338,9 @@ TEST(RunScoring, ScoresEachCheckpointAndTaskOnceAcrossInterruptions) {
 
 TEST(EmergenceSweep, StoresAnEvaluationForEveryRunCheckpointTaskAndMetricAndExportsThem) {
   TempDir d;
-  const std::string spec = spec_file(d);
+  const std::string spec = emergence_spec_file(d);
   const std::string st = (d.path / "store.db").string();
-  ASSERT_EQ(wait_exit(start({"emergence", "run", spec, "--store", st, "--out", (d.path / "out").string()}, d)), 0);
+  ASSERT_EQ(wait_exit(start_sweep_cli({"emergence", "run", spec, "--store", st, "--out", (d.path / "out").string()}, d)), 0);
   const size_t rows = check_complete(st, 3, {"add2", "mod97"});
 
   // The runs trained on the mixed corpus the store records, and no eval prompt is in it.
@@ -452,11 +421,11 @@ TEST(EmergenceSweep, StoresAnEvaluationForEveryRunCheckpointTaskAndMetricAndExpo
 
 TEST(EmergenceSweep, KilledThenResumedHoldsEveryEvaluationOnceWithTheUninterruptedValues) {
   TempDir d;
-  const std::string spec = spec_file(d);
+  const std::string spec = emergence_spec_file(d);
   fs::create_directories(d.path / "ref");
   fs::create_directories(d.path / "killed");
   const std::string ref = (d.path / "ref" / "store.db").string();
-  ASSERT_EQ(wait_exit(start({"emergence", "run", spec, "--store", ref}, d)), 0);
+  ASSERT_EQ(wait_exit(start_sweep_cli({"emergence", "run", spec, "--store", ref}, d)), 0);
 
   // kill -9 of the whole process group (driver and workers) once the first evaluation row is in
   // the store, then at a later evaluation of the resumed sweep, then resume to the end.
@@ -471,13 +440,13 @@ TEST(EmergenceSweep, KilledThenResumedHoldsEveryEvaluationOnceWithTheUninterrupt
       return 0;  // the store is still being created
     }
   };
-  pid_t pid = start({"emergence", "run", spec, "--store", path}, d);
+  pid_t pid = start_sweep_cli({"emergence", "run", spec, "--store", path}, d);
   ASSERT_TRUE(scalinglab::testing::wait_for([&] { return evals_in_store() > 0; })) << "no evaluation ever recorded";
   kill(-pid, SIGKILL);
   wait_exit(pid);
   const int64_t after_first = evals_in_store();
   EXPECT_GT(after_first, 0);
-  pid = start({"emergence", "resume", "--store", path}, d);
+  pid = start_sweep_cli({"emergence", "resume", "--store", path}, d);
   ASSERT_TRUE(scalinglab::testing::wait_for([&] { return evals_in_store() > after_first; })) << "the resumed sweep scored nothing";
   kill(-pid, SIGKILL);
   wait_exit(pid);
@@ -485,7 +454,7 @@ TEST(EmergenceSweep, KilledThenResumedHoldsEveryEvaluationOnceWithTheUninterrupt
     auto s = store::RunStore::open(path, {store::OpenMode::kReadOnly});
     EXPECT_GT(s.counts(s.sweeps()[0].id).running + s.counts(s.sweeps()[0].id).queued, 0);  // really cut short
   }
-  EXPECT_EQ(wait_exit(start({"emergence", "resume", "--store", path}, d)), 0);
+  EXPECT_EQ(wait_exit(start_sweep_cli({"emergence", "resume", "--store", path}, d)), 0);
 
   const size_t n_ref = check_complete(ref, 3, {"add2", "mod97"});
   const size_t n_killed = check_complete(path, 3, {"add2", "mod97"});
@@ -518,7 +487,7 @@ TEST(EmergenceSweep, CliRefusesWithOneLineNamingTheFieldAndRecordsNothing) {
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find(plain + ": field 'emergence'"), std::string::npos) << r.out;
   // A bad field of the block, named with the file.
-  std::string s = kSpec;
+  std::string s = kEmergenceSpec;
   s.replace(s.find("CORPUS"), 6, corpus);
   nlohmann::json j = nlohmann::json::parse(s);
   j["emergence"]["tasks"][1]["kind"] = "mod_sub";
@@ -553,9 +522,9 @@ TEST(EmergenceSweep, CliRefusesWithOneLineNamingTheFieldAndRecordsNothing) {
 // and both analyses written and printed.
 TEST(EmergenceDemo, WritesTheTableItsTwoViewsAndBothAnalyses) {
   TempDir d;
-  std::string s = kSpec;
+  std::string s = kEmergenceSpec;
   s.replace(s.find("\"checkpoints\": 3"), 16, "\"checkpoints\": 3, \"checkpoint_spacing\": \"linear\"");
-  const std::string spec = spec_file(d, s);
+  const std::string spec = emergence_spec_file(d, s);
   const std::string out = (d.path / "demo").string();
   const auto r = scalinglab::testing::scalinglab_cli("emergence demo --spec " + spec + " -o " + out +
                                                      " --workers 2 --threads 1 --bootstrap 20 --cache " + d / "cache");
@@ -578,7 +547,9 @@ TEST(EmergenceDemo, WritesTheTableItsTwoViewsAndBothAnalyses) {
     progress.insert(p);
     std::vector<std::string> expect = row;
     expect.erase(expect.begin() + static_cast<long>(prog));
-    if (p == 1.0) EXPECT_EQ(family.rows.at(finals++), expect) << i;
+    if (p == 1.0) {
+      EXPECT_EQ(family.rows.at(finals++), expect) << i;
+    }
     // Training view: the same cells, the model labelled with its checkpoint, the run beside it.
     auto t = training.rows.at(i);
     EXPECT_EQ(t.back(), row[model]) << i;

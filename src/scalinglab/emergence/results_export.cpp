@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "scalinglab/io/atomic_file.h"
 #include "scalinglab/io/csv_write.h"
 
 namespace scalinglab::emergence {
@@ -39,5 +40,18 @@ io::Table export_results(const store::RunStore& st, int64_t sweep_id, const Expo
 }
 
 std::string results_csv(const io::Table& table) { return io::to_csv(table); }
+
+bool is_emergence_sweep(const store::SweepRecord& sweep) {
+  return sweep.spec.is_object() && sweep.spec.contains("emergence");
+}
+
+size_t write_results_csv(const std::string& store_path, const std::string& sweep_name, const std::string& csv_path,
+                         const ExportOptions& options) {
+  const store::RunStore st = store::RunStore::open(store_path, {store::OpenMode::kReadOnly});
+  const store::SweepRecord sw = store::select_sweep(st, sweep_name);
+  const io::Table t = export_results(st, sw.id, options);
+  io::write_file_atomic(csv_path, results_csv(t));
+  return t.rows.size();
+}
 
 }  // namespace scalinglab::emergence

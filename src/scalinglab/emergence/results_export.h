@@ -1,7 +1,7 @@
 #pragma once
 // The long results table of an emergence sweep (docs/EMERGENCE.md), exported from the run store's
 // evaluations: one row per run × checkpoint × task × metric — what `scalinglab emergence export`
-// (and `emergence run`, as <out>/results.csv) writes and `scalinglab emergence analyze` reads
+// (and `emergence run` or `sweep run` of an emergence spec, as <out>/results.csv) writes and `scalinglab emergence analyze` reads
 // (emergence/results_table.h). Columns, in this order:
 //   model             the run's key
 //   params            N, total parameters
@@ -44,5 +44,18 @@ io::Table export_results(const store::RunStore& st, int64_t sweep_id, const Expo
 
 // The table as CSV (io::to_csv).
 std::string results_csv(const io::Table& table);
+
+// Whether a stored sweep is an emergence sweep: its spec has an `emergence` block.
+bool is_emergence_sweep(const store::SweepRecord& sweep);
+
+// The table of the sweep `sweep_name` (empty: the store's only sweep) written atomically to
+// `csv_path` ("-": standard output); returns its number of rows (0: the header alone, no finished
+// run has scores yet). This is <out>/results.csv of `emergence run` and of `sweep run` / `sweep
+// resume` of an emergence spec, and `emergence export`. Opens the store read-only. Throws
+// io::InputError when the file is not a store, std::invalid_argument ("sweep: ...", from
+// store::select_sweep) when the sweep is missing or ambiguous, std::runtime_error when the file
+// cannot be written.
+size_t write_results_csv(const std::string& store_path, const std::string& sweep_name, const std::string& csv_path,
+                         const ExportOptions& options = {});
 
 }  // namespace scalinglab::emergence
