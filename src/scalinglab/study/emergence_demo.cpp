@@ -8,6 +8,7 @@
 #include "scalinglab/emergence/results_views.h"
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/store/run_store.h"
+#include "scalinglab/study/sweep_run_options.h"
 
 namespace scalinglab::study {
 
@@ -35,14 +36,7 @@ EmergenceDemoResult run_emergence_demo(const sweep::SweepSpec& spec, const Emerg
   fs::create_directories(o.out_dir);
   EmergenceDemoResult r;
   r.store_path = (fs::path(o.out_dir) / "store.db").string();
-  sweep::SweepRunOptions so;
-  so.store_path = r.store_path;
-  so.out_dir = o.out_dir;
-  so.cache_dir = o.cache_dir;
-  so.workers = o.workers;
-  so.threads_per_worker = o.threads;
-  so.progress = o.progress;
-  r.sweep = sweep::run_sweep(spec, so);
+  r.sweep = sweep::run_sweep(spec, sweep_run_options(o, r.store_path));
   auto finish = [&] {
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;

@@ -5,6 +5,7 @@
 
 #include "scalinglab/report/from_store.h"
 #include "scalinglab/report/html_report.h"
+#include "scalinglab/study/sweep_run_options.h"
 #include "scalinglab/util/progress.h"
 
 namespace scalinglab::study {
@@ -60,14 +61,7 @@ PilotStudyResult run_pilot_study(const sweep::SweepSpec& spec, const PilotStudyO
     return r;
   };
 
-  sweep::SweepRunOptions so;
-  so.store_path = r.store_path;
-  so.out_dir = o.out_dir;
-  so.cache_dir = o.cache_dir;
-  so.workers = o.workers;
-  so.threads_per_worker = o.threads;
-  so.progress = o.progress;
-  r.sweep = sweep::run_sweep(spec, so);
+  r.sweep = sweep::run_sweep(spec, sweep_run_options(o, r.store_path));
   if (r.sweep.interrupted || util::interrupted()) {
     r.interrupted = true;
     return finish();
