@@ -31,6 +31,8 @@ struct LogRecord {
   int64_t offset = -1;  // tfevents: byte offset of the record
   std::optional<double> step, tokens, train_loss, eval_loss;
   std::optional<double> tokens_per_step;  // announced by the log itself (nanoGPT, llm.c headers)
+  std::optional<double> lr;               // the learning rate at this step, where the log states it
+  std::optional<double> total_steps;      // the run's planned steps, where the log states it ("step k/N", max_steps)
 };
 
 struct ParseOptions {
