@@ -324,6 +324,7 @@ void register_bench(CLI::App& app) {
   ge->callback([gn] { run_bench_generate(*gn); });
 
   register_bench_emergence(*bench);
+  register_bench_monitor(*bench);
 }
 
 }  // namespace scalinglab::cli

@@ -34,6 +34,8 @@ void register_emergence_sweep(CLI::App& emergence);
 void print_emergence_analysis(const emergence::AnalysisResult& result, std::ostream& out);
 // Child of `bench` (cmd_bench_emergence.cpp).
 void register_bench_emergence(CLI::App& bench);
+// Child of `bench` (cmd_bench_monitor.cpp).
+void register_bench_monitor(CLI::App& bench);
 
 inline void register_all(CLI::App& app) {
   register_fit(app);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "scalinglab/io/input_error.h"
+#include "scalinglab/util/printable.h"
 
 int main(int argc, char** argv) {
   // Idle OpenMP threads sleep instead of spinning unless the user says otherwise: a spinning
@@ -29,16 +30,16 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::cerr << "scalinglab: error: " << e.what() << " (see --help)\n";
+    std::cerr << "scalinglab: error: " << scalinglab::util::printable(e.what()) << " (see --help)\n";
     return 2;
   } catch (const scalinglab::io::InputError& e) {
-    std::cerr << "scalinglab: error: " << e.what() << "\n";
+    std::cerr << "scalinglab: error: " << scalinglab::util::printable(e.what()) << "\n";
     return 2;
   } catch (const scalinglab::cli::UsageError& e) {
-    std::cerr << "scalinglab: error: " << e.what() << "\n";
+    std::cerr << "scalinglab: error: " << scalinglab::util::printable(e.what()) << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "scalinglab: error: " << e.what() << "\n";
+    std::cerr << "scalinglab: error: " << scalinglab::util::printable(e.what()) << "\n";
     return 1;
   }
   return scalinglab::cli::exit_code();

@@ -1,5 +1,6 @@
 #include "scalinglab/monitor/monitor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -13,6 +14,7 @@ const char* status_name(PointStatus s) {
     case PointStatus::kSkipped: return "skipped";
     case PointStatus::kCalibrating: return "calibrating";
     case PointStatus::kCalibration: return "calibration";
+    case PointStatus::kUnjudged: return "unjudged";
     case PointStatus::kInside: return "ok";
     case PointStatus::kAbove: return "above";
     case PointStatus::kBelow: return "below";
@@ -31,7 +33,15 @@ std::string num(double v, int digits = 4) {
 }
 
 bool judged(PointStatus s) { return s == PointStatus::kInside || s == PointStatus::kAbove || s == PointStatus::kBelow; }
-bool usable(PointStatus s) { return judged(s) || s == PointStatus::kCalibrating || s == PointStatus::kCalibration; }
+bool usable(PointStatus s) {
+  return judged(s) || s == PointStatus::kCalibrating || s == PointStatus::kCalibration || s == PointStatus::kUnjudged;
+}
+
+std::optional<double> position_of(const LogRecord& r) {
+  if (r.step) return *r.step;
+  if (r.tokens) return *r.tokens;
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -39,27 +49,52 @@ Monitor::Monitor(MonitorOptions options) : options_(std::move(options)), metric_
   if (!(options_.level > 0 && options_.level < 1)) throw std::invalid_argument("the band level must be in (0, 1)");
   if (options_.patience < 1) throw std::invalid_argument("patience must be at least 1");
   if (options_.skip < 0) throw std::invalid_argument("skip must be ≥ 0");
+  if (!(options_.curve.lambda >= 0 && options_.curve.lambda < 1)) throw std::invalid_argument("the anneal momentum λ must be in [0, 1)");
   if (options_.law) {
     law_band_ = std::make_unique<LawBand>(options_.law, options_.params, options_.level);
-  } else if (options_.calibrate_points <= 0 && !(options_.calibrate_tokens > 0)) {
-    throw std::invalid_argument("curve mode needs a calibration window (calibrate_points or calibrate_tokens)");
+  } else if (options_.calibrate_points <= 0 && !(options_.calibrate_fraction > 0) && !(options_.calibrate_position > 0)) {
+    throw std::invalid_argument("curve mode needs a calibration window (calibrate_points, calibrate_fraction or calibrate_position)");
   }
-  tokens_per_step_ = options_.tokens_per_step;
+  if (options_.schedule) plan_ = LrHistory::from_schedule(*options_.schedule, options_.curve.lambda);
+  reset();
 }
 
 void Monitor::reset() {
   points_.clear();
   warnings_.clear();
   pending_.clear();
-  calibration_ = CurveFit{};
+  calibration_ = ScheduleFit{};
+  calibration_usable_ = calibration_failed_ = false;
   calibration_count_ = 0;
   tokens_per_step_ = options_.tokens_per_step;
-  last_tokens_ = -INFINITY;
+  log_total_steps_ = 0;
+  lr_ = LrHistory(options_.curve.lambda);
+  lr_from_log_ = position_is_tokens_ = position_known_ = false;
+  cache_steps_ = UINT64_MAX;
+  last_train_ = last_eval_ = last_position_ = -INFINITY;
   seen_ = 0;
   run_above_ = run_below_ = 0;
   flagged_ = false;
-  final_theta_.clear();
-  ignored_ = 0;
+  final_fits_ = 0;
+}
+
+void Monitor::note_once(const std::string& s) {
+  if (std::find(notes_.begin(), notes_.end(), s) == notes_.end()) notes_.push_back(s);
+}
+
+std::vector<MonitorWarning> Monitor::warnings() const {
+  std::vector<MonitorWarning> w = restart_warnings_;
+  w.insert(w.end(), input_warnings_.begin(), input_warnings_.end());
+  w.insert(w.end(), warnings_.begin(), warnings_.end());
+  return w;
+}
+
+double Monitor::planned_steps() const {
+  if (position_is_tokens_) return options_.final_tokens;
+  if (options_.total_steps > 0) return options_.total_steps;
+  if (options_.final_tokens > 0 && tokens_per_step_ > 0) return std::round(options_.final_tokens / tokens_per_step_);
+  if (options_.schedule) return static_cast<double>(options_.schedule->total_steps);
+  return log_total_steps_;
 }
 
 std::vector<MonitorPoint> Monitor::add_all(const std::vector<LogRecord>& records) {
@@ -71,35 +106,76 @@ std::vector<MonitorPoint> Monitor::add_all(const std::vector<LogRecord>& records
   return out;
 }
 
+bool Monitor::restart_at(const LogRecord& r) {
+  auto pos = position_of(r);
+  if (!pos || !std::isfinite(*pos)) return false;
+  const double last = std::max(last_train_, last_eval_);
+  const bool back = *pos < last || (r.eval_loss && *pos == last_eval_) || (r.train_loss && *pos == last_train_);
+  if (!back) return false;
+  Restart rs;
+  rs.line = r.line;
+  rs.from = last;
+  rs.to = *pos;
+  std::vector<LogRecord> kept;
+  for (const auto& x : records_) {
+    auto xp = position_of(x);
+    if (xp && *xp >= *pos) ++rs.records_replaced;
+    else kept.push_back(x);
+  }
+  for (const auto& p : points_) rs.points_replaced += p.position >= *pos;
+  restarts_.push_back(rs);
+  const bool tokens = !r.step;
+  restart_warnings_.push_back(
+      {"restart", r.line, r.step ? *r.step : NAN, r.tokens ? *r.tokens : NAN,
+       std::string(tokens ? "tokens" : "steps") + " go back from " + num(last, 10) + " to " + num(*pos, 10) +
+           " (a resumed or restarted run): the later segment replaces " + std::to_string(rs.points_replaced) + " evaluation" +
+           (rs.points_replaced == 1 ? "" : "s") + " (" + std::to_string(rs.records_replaced) + " record" +
+           (rs.records_replaced == 1 ? "" : "s") + ") from " + (tokens ? "tokens " : "step ") + num(*pos, 10) + " on",
+       false});
+  records_ = std::move(kept);
+  reset();
+  replaying_ = true;
+  for (const auto& x : records_) process(x);
+  replaying_ = false;
+  return true;
+}
+
 std::vector<MonitorPoint> Monitor::add(const LogRecord& r) {
+  restart_at(r);
+  records_.push_back(r);
   if (options_.metric == Metric::kAuto) {
     if (metric_ == Metric::kAuto) {
       if (r.eval_loss) metric_ = Metric::kEval;
       else if (r.train_loss) metric_ = Metric::kTrain, metric_provisional_ = true;
     } else if (metric_provisional_ && r.eval_loss) {
       // Auto prefers the eval loss; the log only now shows it has one: start over on it.
-      std::vector<LogRecord> replay = std::move(records_);
-      replay.push_back(r);
-      records_.clear();
       metric_ = Metric::kEval;
       metric_provisional_ = false;
-      notes_.push_back("the log has an eval loss from line " + std::to_string(r.line) +
-                       " on: monitoring it instead of the train loss (--metric train to keep the train loss)");
+      note_once("the log has an eval loss from line " + std::to_string(r.line) +
+                " on: monitoring it instead of the train loss (--metric train to keep the train loss)");
       reset();
       std::vector<MonitorPoint> out;
-      for (const auto& x : replay) {
+      for (const auto& x : records_) {
         auto p = process(x);
         out.insert(out.end(), p.begin(), p.end());
       }
       return out;
     }
-    if (metric_provisional_) records_.push_back(r);
   }
   return process(r);
 }
 
 std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
   if (r.tokens_per_step && !(options_.tokens_per_step > 0)) tokens_per_step_ = *r.tokens_per_step;
+  if (r.total_steps && *r.total_steps > 0) log_total_steps_ = *r.total_steps;
+  auto pos = position_of(r);
+  if (pos && std::isfinite(*pos)) {
+    if (!r.step && !position_known_) position_is_tokens_ = true;
+    position_known_ = true;
+    if (r.lr && lr_.add(*pos, *r.lr)) lr_from_log_ = true;
+    if (r.train_loss) last_train_ = std::max(last_train_, *pos);
+    if (r.eval_loss) last_eval_ = std::max(last_eval_, *pos);
+  }
   std::optional<double> loss = metric_ == Metric::kEval ? r.eval_loss : metric_ == Metric::kTrain ? r.train_loss : std::nullopt;
   if (!loss) return {};
   auto fail = [&](const std::string& what) {
@@ -108,29 +184,31 @@ std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
                                                         std::to_string(r.offset) + ": " + what);
     return io::InputError(options_.source, r.line, "", what);
   };
+  if (!pos || !std::isfinite(*pos)) throw fail("the evaluation has no step or token count");
   MonitorPoint p;
   p.line = r.line;
   p.offset = r.offset;
   p.step = r.step ? *r.step : NAN;
+  p.position = *pos;
   p.loss = *loss;
   if (r.tokens) p.tokens = *r.tokens;
   else if (tokens_per_step_ > 0 && r.step) p.tokens = *r.step * tokens_per_step_;
-  else
-    throw fail("no token count for this evaluation: the log has no tokens (column, key or header line); give --tokens-per-step");
-  if (!std::isfinite(p.tokens) || p.tokens < 0) throw fail("tokens must be a non-negative number, got " + num(p.tokens));
+  if (law_band_ && !std::isfinite(p.tokens))
+    throw fail("no token count for this evaluation, which a law's prediction needs: the log states neither tokens nor "
+               "tokens per step; give --tokens-per-step");
+  if (std::isfinite(p.tokens) && p.tokens < 0) throw fail("tokens must be a non-negative number, got " + num(p.tokens));
   if (std::isfinite(p.loss) && p.loss <= 0) throw fail("the loss must be positive, got " + num(p.loss));
-  if (!(p.tokens > last_tokens_)) {
-    if (++ignored_ <= 5)
-      warnings_.push_back({"ignored", r.line, p.step, p.tokens,
-                           "an evaluation at " + num(p.tokens) + " tokens does not come after the previous one at " +
-                               num(last_tokens_) + " (a restarted run?); ignored",
-                           false});
-    return {};
+  if (p.position < 0) throw fail("the step must be non-negative, got " + num(p.position));
+  last_position_ = p.position;
+  bool warming = false;
+  if (lr_from_log_ || options_.schedule) {
+    const LrHistory& plan = planned_lr();
+    uint64_t s = static_cast<uint64_t>(std::max(0.0, std::round(p.position)));
+    p.lr = plan.lr(s);
+    warming = s > 0 && s < plan.steps() && plan.lr(s) > plan.lr(s - 1) * (1 + 1e-9);
   }
-  last_tokens_ = p.tokens;
-  std::vector<MonitorPoint> out;
-  const size_t index = points_.size();
   points_.push_back(p);
+  const size_t index = points_.size() - 1;
   MonitorPoint& q = points_.back();
   if (!std::isfinite(q.loss)) {
     q.status = PointStatus::kDiverged;
@@ -138,45 +216,113 @@ std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
     warnings_.push_back({"diverged", r.line, q.step, q.tokens, "the loss is " + num(q.loss) + ": the run diverged", true});
     return {q};
   }
-  if (!(q.tokens > 0) || seen_ < options_.skip) {
-    if (q.tokens > 0) ++seen_;
+  if (!(q.position > 0) || seen_ < options_.skip || warming) {
+    if (q.position > 0 && !warming) ++seen_;
     q.status = PointStatus::kSkipped;
     return {q};
   }
   ++seen_;
+  std::vector<MonitorPoint> out;
   if (!law_band_ && !calibration_.ok) {
-    bool beyond = options_.calibrate_tokens > 0 && q.tokens > options_.calibrate_tokens &&
-                  pending_.size() >= static_cast<size_t>(kMinCurvePoints);
-    if (beyond) close_calibration(out);
-    if (!calibration_.ok) {
-      q.status = PointStatus::kCalibrating;
+    const double T = planned_steps();
+    double end = 0;
+    if (options_.calibrate_fraction > 0 && T > 0) end = options_.calibrate_fraction * T;
+    else if (options_.calibrate_position > 0) end = options_.calibrate_position;
+    if (end > 0 && q.position > end && pending_.size() >= static_cast<size_t>(kMinCurvePoints)) close_calibration();
+    if (calibration_.ok) {
+      // The window closed before this point: the calibration points come out with it.
+      for (size_t i = 0; i < index; ++i)
+        if (points_[i].status == PointStatus::kCalibration) out.push_back(points_[i]);
+    } else {
+      points_[index].status = PointStatus::kCalibrating;
       pending_.push_back(index);
-      if (options_.calibrate_points > 0 && pending_.size() >= static_cast<size_t>(options_.calibrate_points)) close_calibration(out);
+      if (end <= 0 && options_.calibrate_points > 0 && pending_.size() >= static_cast<size_t>(options_.calibrate_points))
+        close_calibration();
       update_final(points_[index]);
-      return {points_[index]};
+      if (!calibration_.ok) return {points_[index]};
+      for (const auto& x : points_)
+        if (x.status == PointStatus::kCalibration) out.push_back(x);
+      return out;
     }
   }
-  judge(q);
-  update_final(q);
-  return {q};
+  judge(points_[index]);
+  update_final(points_[index]);
+  out.push_back(points_[index]);
+  return out;
 }
 
-void Monitor::close_calibration(std::vector<MonitorPoint>&) {
+const LrHistory& Monitor::planned_lr() const {
+  if (lr_from_log_) {
+    if (!plan_) return lr_;
+    if (cache_steps_ != lr_.steps()) {
+      cache_ = lr_.continued(*plan_);
+      cache_steps_ = lr_.steps();
+    }
+    return cache_;
+  }
+  if (plan_) return *plan_;
+  const uint64_t T = static_cast<uint64_t>(std::max(1.0, std::ceil(std::max(planned_steps(), last_position_ + 1))));
+  if (cache_steps_ != T) {
+    cache_ = LrHistory::constant(T);
+    cache_steps_ = T;
+  }
+  return cache_;
+}
+
+ScheduleFitOptions Monitor::fit_options(double window_end) const {
+  ScheduleFitOptions f = options_.curve;
+  // The prior's unit: the drop a linear decay to zero over the last 20% of the run would give.
+  double T = planned_steps();
+  if (!(T > window_end)) T = window_end / 0.3;
+  train::ScheduleConfig ref;
+  ref.kind = train::ScheduleKind::kWsd;
+  ref.peak_lr = 1;
+  ref.total_steps = static_cast<uint64_t>(std::max(5.0, std::round(T)));
+  ref.final_frac = 0;
+  ref.cooldown_frac = 0.2;
+  ref.cooldown_shape = train::CooldownShape::kLinear;
+  f.s2_ref = LrHistory::from_schedule(ref, f.lambda).s2(static_cast<double>(ref.total_steps));
+  return f;
+}
+
+void Monitor::close_calibration() {
   if (pending_.size() < static_cast<size_t>(kMinCurvePoints)) return;
-  std::vector<double> t, l;
+  if (!lr_from_log_ && !options_.schedule)
+    note_once("the log states no learning rates and no --schedule was given: the curve assumes a constant lr, so a "
+              "cooldown will look like an improvement");
+  const LrHistory& lr = planned_lr();
+  std::vector<double> s1, s2, l;
   for (size_t i : pending_) {
-    t.push_back(points_[i].tokens);
+    s1.push_back(lr.s1(points_[i].position));
+    s2.push_back(lr.s2(points_[i].position));
     l.push_back(points_[i].loss);
   }
-  CurveFit f = fit_learning_curve(t, l);
+  const double window_end = points_[pending_.back()].position;
+  ScheduleFit f = fit_schedule_curve(s1, s2, l, fit_options(window_end));
   if (!f.ok) {
-    if (notes_.empty() || notes_.back() != f.message) notes_.push_back("calibration: " + f.message);
+    note_once("calibration: " + f.message);
     return;
   }
   calibration_ = f;
   calibration_count_ = static_cast<int>(pending_.size());
-  for (size_t i : pending_) {
-    CurvePrediction c = calibration_.at(points_[i].tokens, options_.level);
+  // Can this curve tell a healthy run from a broken one? Its band where the run ends (or at 3×
+  // the window when the end is unknown).
+  double T = planned_steps();
+  if (!(T > window_end)) T = 3 * window_end;
+  CurvePrediction at_end = f.at(lr.s1(T), lr.s2(T), options_.level);
+  const double half = std::isfinite(at_end.pi_hi) ? 0.5 * std::log(at_end.pi_hi / at_end.pi_lo) : INFINITY;
+  calibration_usable_ = half <= options_.max_band;
+  if (!calibration_usable_) {
+    calibration_failed_ = true;
+    note_once("the early curve cannot be extrapolated with confidence: its " + num(100 * options_.level, 3) + "% band at " +
+              (position_is_tokens_ ? "tokens " : "step ") + num(T, 10) + " is ±" +
+              (std::isfinite(half) ? num(100 * (std::exp(half) - 1), 3) + "%" : std::string("∞")) + " (limit ±" +
+              num(100 * (std::exp(options_.max_band) - 1), 3) + "%); later evaluations are not judged — calibrate on "
+              "more of the run (--calibrate-fraction) or compare with a fitted law (--law)");
+  }
+  for (size_t k = 0; k < pending_.size(); ++k) {
+    const size_t i = pending_[k];
+    CurvePrediction c = f.at(s1[k], s2[k], options_.level);
     points_[i].predicted = c.value;
     points_[i].lo = c.pi_lo;
     points_[i].hi = c.pi_hi;
@@ -186,7 +332,16 @@ void Monitor::close_calibration(std::vector<MonitorPoint>&) {
 }
 
 void Monitor::judge(MonitorPoint& p) {
-  Band b = *reference(p.tokens);
+  if (!law_band_ && !calibration_usable_) {
+    p.status = PointStatus::kUnjudged;
+    return;
+  }
+  auto ref = reference(p.position);
+  if (!ref) {
+    p.status = PointStatus::kUnjudged;
+    return;
+  }
+  Band b = *ref;
   p.predicted = b.predicted;
   p.lo = b.lo;
   p.hi = b.hi;
@@ -209,45 +364,68 @@ void Monitor::judge(MonitorPoint& p) {
     m << "off track: " << options_.patience << " consecutive evaluations " << (p.status == PointStatus::kAbove ? "above" : "below")
       << " the " << num(100 * options_.level, 3) << "% band";
     if (std::isfinite(first.step)) m << " from step " << num(first.step, 10);
-    m << " (" << num(first.tokens) << " tokens); loss " << num(p.loss) << " vs predicted " << num(p.predicted) << " ["
-      << num(p.lo) << ", " << num(p.hi) << "], " << (p.loss >= p.predicted ? "+" : "") << num(100 * (p.loss / p.predicted - 1), 3) << "%";
+    if (std::isfinite(first.tokens)) m << " (" << num(first.tokens) << " tokens)";
+    m << "; loss " << num(p.loss) << " vs predicted " << num(p.predicted) << " [" << num(p.lo) << ", " << num(p.hi) << "], "
+      << (p.loss >= p.predicted ? "+" : "") << num(100 * (p.loss / p.predicted - 1), 3) << "%";
     warnings_.push_back({"off-track", p.line, p.step, p.tokens, m.str(), true});
   }
 }
 
 void Monitor::update_final(MonitorPoint& p) {
-  if (!(options_.final_tokens > 0) || !options_.estimate_final) return;
-  std::vector<double> t, l;
-  for (const auto& x : points_)
-    if (usable(x.status)) {
-      t.push_back(x.tokens);
-      l.push_back(x.loss);
-    }
-  if (t.size() < static_cast<size_t>(kMinCurvePoints)) return;
-  CurveFit f = fit_learning_curve(t, l, final_theta_.empty() ? nullptr : &final_theta_);
+  if (!options_.estimate_final || replaying_) return;
+  const double T = planned_steps();
+  if (!(T > 0) || p.position > T) return;
+  std::vector<size_t> use;
+  for (size_t i = 0; i < points_.size(); ++i)
+    if (usable(points_[i].status)) use.push_back(i);
+  const size_t n = use.size();
+  if (n < static_cast<size_t>(kMinCurvePoints)) return;
+  // Refit at most final_refits times over a run of many evaluations (per-step train losses).
+  const size_t every = std::max<size_t>(1, n / static_cast<size_t>(std::max(1, options_.final_refits)));
+  if (n > static_cast<size_t>(2 * options_.final_refits) && n % every != 0) return;
+  const LrHistory& lr = planned_lr();
+  std::vector<double> s1, s2, l;
+  for (size_t i : use) {
+    s1.push_back(lr.s1(points_[i].position));
+    s2.push_back(lr.s2(points_[i].position));
+    l.push_back(points_[i].loss);
+  }
+  ScheduleFit f = fit_schedule_curve(s1, s2, l, fit_options(p.position));
   if (!f.ok) return;
-  final_theta_ = f.theta;
+  ++final_fits_;
   p.final.ok = true;
-  p.final.tokens = options_.final_tokens;
+  p.final.step = T;
+  p.final.tokens = position_is_tokens_ ? T : tokens_per_step_ > 0 ? T * tokens_per_step_ : NAN;
   p.final.points = f.points;
-  p.final.loss = f.at(options_.final_tokens, options_.level, false);
+  p.final.loss = f.at(lr.s1(T), lr.s2(T), options_.level, false);
+  if (!std::isfinite(p.final.loss.value)) p.final.ok = false;
 }
 
 std::vector<MonitorPoint> Monitor::finish() {
   std::vector<MonitorPoint> out;
   if (!law_band_ && !calibration_.ok) {
-    if (pending_.size() >= static_cast<size_t>(kMinCurvePoints)) close_calibration(out);
-    else if (!points_.empty())
-      notes_.push_back("only " + std::to_string(pending_.size()) + " evaluations to calibrate on (need " +
-                       std::to_string(kMinCurvePoints) + "): nothing was compared");
+    if (pending_.size() >= static_cast<size_t>(kMinCurvePoints)) {
+      close_calibration();
+      for (const auto& x : points_)
+        if (x.status == PointStatus::kCalibration) out.push_back(x);
+    } else if (!points_.empty()) {
+      note_once("only " + std::to_string(pending_.size()) + " evaluations to calibrate on (need " +
+                std::to_string(kMinCurvePoints) + "): nothing was compared");
+    }
   }
   return out;
 }
 
-std::optional<Band> Monitor::reference(double tokens) const {
-  if (law_band_) return law_band_->at(tokens);
+std::optional<Band> Monitor::reference(double position) const {
+  if (law_band_) {
+    double tokens = position_is_tokens_ ? position : tokens_per_step_ > 0 ? position * tokens_per_step_ : NAN;
+    if (!std::isfinite(tokens)) return std::nullopt;
+    return law_band_->at(tokens);
+  }
   if (!calibration_.ok) return std::nullopt;
-  CurvePrediction c = calibration_.at(tokens, options_.level);
+  const LrHistory& lr = planned_lr();
+  CurvePrediction c = calibration_.at(lr.s1(position), lr.s2(position), options_.level);
+  if (!std::isfinite(c.value)) return std::nullopt;
   return Band{c.value, c.pi_lo, c.pi_hi};
 }
 
@@ -292,39 +470,71 @@ nlohmann::json to_json(const Monitor& m, const std::string& format) {
   };
   const MonitorOptions& o = m.options();
   json j;
-  j["schema"] = "scalinglab.monitor/1";
+  j["schema"] = "scalinglab.monitor/2";
   j["source"] = o.source;
   j["format"] = format;
   j["metric"] = metric_name(m.metric());
   j["mode"] = m.law_mode() ? "law" : "curve";
-  j["options"] = {{"patience", o.patience},   {"level", o.level},           {"skip", o.skip},
-                  {"params", n(o.params)},     {"final_tokens", n(o.final_tokens)},
-                  {"calibrate_points", o.calibrate_points}, {"calibrate_tokens", n(o.calibrate_tokens)},
+  j["position"] = m.position_is_tokens() ? "tokens" : "step";
+  j["schedule"] = {{"lr", m.lr_from_log() ? (o.schedule ? "log, then the planned schedule" : "log")
+                          : o.schedule ? "planned schedule" : "assumed constant"},
+                   {"planned_steps", n(m.planned_steps())},
+                   {"tokens_per_step", n(m.tokens_per_step())},
+                   {"anneal_lambda", o.curve.lambda}};
+  j["options"] = {{"patience", o.patience},
+                  {"level", o.level},
+                  {"skip", o.skip},
+                  {"params", n(o.params)},
+                  {"final_tokens", n(o.final_tokens)},
+                  {"total_steps", n(o.total_steps)},
+                  {"calibrate_points", o.calibrate_points},
+                  {"calibrate_fraction", n(o.calibrate_fraction)},
+                  {"calibrate_position", n(o.calibrate_position)},
+                  {"max_band", o.max_band},
+                  {"anneal_prior", {{"drop", o.curve.prior.drop}, {"sd", o.curve.prior.drop_sd}}},
                   {"tokens_per_step", n(o.tokens_per_step)}};
   if (m.law_mode()) {
     j["reference"] = {{"law", o.law->model->name()}, {"formula", o.law->model->formula()}, {"params", o.params},
                       {"bootstrap_replicates", o.law->bootstrap_theta.size()}, {"residuals", o.law->residuals.size()}};
-  } else if (m.calibrated()) {
-    const CurveFit& c = m.calibration();
-    j["reference"] = {{"law", "power"},       {"formula", "L = E + B*D^(-beta)"},
-                      {"E", c.E},             {"B", c.B},
-                      {"beta", c.beta},       {"sigma_log", c.sigma},
-                      {"huber_delta", c.delta}, {"points", c.points},
-                      {"dof", c.dof}};
+  } else if (m.calibration().ok) {
+    const ScheduleFit& c = m.calibration();
+    j["reference"] = {{"law", "lr-annealing"},
+                      {"formula", "L = L0 + A*S1^(-alpha) - C*S2"},
+                      {"L0", c.L0},
+                      {"A", c.A},
+                      {"alpha", c.alpha},
+                      {"C", c.C},
+                      {"anneal_from_data", c.anneal_identified},
+                      {"reference_anneal_drop", n(c.drop_ref)},
+                      {"sigma_rel", c.sigma},
+                      {"huber_delta", c.delta},
+                      {"points", c.points},
+                      {"dof", c.dof},
+                      {"usable", m.calibrated()}};
   } else {
     j["reference"] = nullptr;
   }
   json pts = json::array();
   for (const auto& p : m.points()) {
-    json e = {{"line", p.line},          {"step", n(p.step)}, {"tokens", n(p.tokens)},
-              {"loss", n(p.loss)},       {"predicted", n(p.predicted)},
-              {"band", json::array({n(p.lo), n(p.hi)})}, {"status", status_name(p.status)},
+    json e = {{"line", p.line},
+              {"step", n(p.step)},
+              {"tokens", n(p.tokens)},
+              {"lr", n(p.lr)},
+              {"loss", n(p.loss)},
+              {"predicted", n(p.predicted)},
+              {"band", json::array({n(p.lo), n(p.hi)})},
+              {"status", status_name(p.status)},
               {"outside_run", p.outside_run}};
     if (p.offset >= 0) e["offset"] = p.offset;
     if (p.final.ok) e["final"] = pred(p.final.loss);
     pts.push_back(e);
   }
   j["points"] = pts;
+  json rs = json::array();
+  for (const auto& r : m.restarts())
+    rs.push_back({{"line", r.line}, {"from", n(r.from)}, {"to", n(r.to)}, {"points_replaced", r.points_replaced},
+                  {"records_replaced", r.records_replaced}});
+  j["restarts"] = rs;
   json w = json::array();
   for (const auto& x : m.warnings())
     w.push_back({{"kind", x.kind}, {"line", x.line}, {"step", n(x.step)}, {"tokens", n(x.tokens)},
@@ -335,7 +545,8 @@ nlohmann::json to_json(const Monitor& m, const std::string& format) {
   j["flagged"] = m.flagged();
   if (auto f = m.final_estimate()) {
     json fe = pred(f->loss);
-    fe["tokens"] = f->tokens;
+    fe["step"] = n(f->step);
+    fe["tokens"] = n(f->tokens);
     fe["points"] = f->points;
     j["final_estimate"] = fe;
   } else {

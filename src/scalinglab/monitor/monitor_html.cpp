@@ -49,21 +49,25 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
     h += "Reference: the fitted law " + html_escape(o.law->model->name()) + " (" + html_escape(o.law->model->formula()) +
          ") at N = " + format_number(o.params, 4) + ", band from its " + std::to_string(o.law->bootstrap_theta.size()) +
          " bootstrap replicates and run-to-run scatter.";
-  } else if (m.calibrated()) {
-    const CurveFit& c = m.calibration();
-    h += "Reference: the run's learning curve L(D) = E + B·D<sup>−β</sup> fitted to its first " +
-         std::to_string(m.calibration_points()) + " evaluations: E = " + format_number(c.E, 4) + ", B = " + format_number(c.B, 4) +
-         ", β = " + format_number(c.beta, 3) + ", noise σ = " + format_number(100 * c.sigma, 2) + "% (log loss).";
+  } else if (m.calibration().ok) {
+    const ScheduleFit& c = m.calibration();
+    h += "Reference: the loss curve of the run's learning-rate schedule, L = L<sub>0</sub> + A·S<sub>1</sub><sup>−α</sup> − "
+         "C·S<sub>2</sub> (Tissue et al. 2024; S<sub>1</sub> the summed lr, S<sub>2</sub> the annealing area), fitted to its "
+         "first " + std::to_string(m.calibration_points()) + " evaluations: L<sub>0</sub> = " + format_number(c.L0, 4) +
+         ", A = " + format_number(c.A, 4) + ", α = " + format_number(c.alpha, 3) + ", C = " + format_number(c.C, 3) +
+         (c.anneal_identified ? "" : " (from the prior: the window has no lr decrease)") + ", noise σ = " +
+         format_number(100 * c.sigma, 2) + "%." + (m.calibrated() ? "" : " Too uncertain to judge the run by (see notes).");
   } else {
-    h += "Reference: the run's learning curve, once " + std::to_string(kMinCurvePoints) + "+ calibration evaluations are in.";
+    h += "Reference: the run's schedule-aware loss curve, once " + std::to_string(kMinCurvePoints) + "+ calibration evaluations are in.";
   }
   h += "</p>\n";
 
   // Plot.
   report::PlotSpec spec;
   spec.id = "monitor";
-  spec.title = "loss vs tokens";
-  spec.x_label = "tokens";
+  const std::string xname = m.position_is_tokens() ? "tokens" : "step";
+  spec.title = "loss vs " + xname;
+  spec.x_label = xname;
   spec.y_label = std::string(metric_name(m.metric())) + " loss";
   spec.x_scale = report::ScaleKind::kLog;
   spec.y_scale = report::ScaleKind::kLog;
@@ -71,10 +75,10 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
   spec.height = 480;
   double tmin = INFINITY, tmax = 0;
   for (const auto& p : pts)
-    if (p.tokens > 0 && p.status != PointStatus::kSkipped) tmin = std::min(tmin, p.tokens), tmax = std::max(tmax, p.tokens);
+    if (p.position > 0 && p.status != PointStatus::kSkipped) tmin = std::min(tmin, p.position), tmax = std::max(tmax, p.position);
   const auto fin = m.final_estimate();
   const auto lawfin = m.law_final();
-  if (o.final_tokens > 0) tmax = std::max(tmax, o.final_tokens);
+  if (m.planned_steps() > 0) tmax = std::max(tmax, m.planned_steps());
   if (std::isfinite(tmin) && tmax > tmin && m.reference(tmin)) {
     report::Series band{.name = "predicted (" + format_number(100 * o.level, 3) + "% band)", .color = "#7f7f7f"};
     band.band = true;
@@ -82,8 +86,7 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
     const int k = 80;
     for (int i = 0; i <= k; ++i) {
       double t = tmin * std::pow(tmax / tmin, static_cast<double>(i) / k);
-      Band b = *m.reference(t);
-      band.points.push_back({t, b.predicted, b.lo, b.hi});
+      if (auto b = m.reference(t)) band.points.push_back({t, b->predicted, b->lo, b->hi});
     }
     spec.series.push_back(band);
   }
@@ -92,7 +95,7 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
     const char* color;
     std::vector<PointStatus> statuses;
   };
-  for (const Group& g : {Group{"calibration", "#9467bd", {PointStatus::kCalibrating, PointStatus::kCalibration}},
+  for (const Group& g : {Group{"calibration", "#9467bd", {PointStatus::kCalibrating, PointStatus::kCalibration, PointStatus::kUnjudged}},
                          Group{"inside the band", "#1f77b4", {PointStatus::kInside}},
                          Group{"outside the band", "#d62728", {PointStatus::kAbove, PointStatus::kBelow}},
                          Group{"skipped", "#bbbbbb", {PointStatus::kSkipped}}}) {
@@ -100,8 +103,8 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
     s.line = false;
     s.markers = true;
     for (const auto& p : pts)
-      if (std::find(g.statuses.begin(), g.statuses.end(), p.status) != g.statuses.end() && p.tokens > 0)
-        s.points.push_back({p.tokens, p.loss, NAN, NAN, NAN, NAN,
+      if (std::find(g.statuses.begin(), g.statuses.end(), p.status) != g.statuses.end() && p.position > 0)
+        s.points.push_back({p.position, p.loss, NAN, NAN, NAN, NAN,
                             "step " + format_number(p.step, 8) + ", tokens " + format_number(p.tokens, 4) + ", loss " +
                                 format_number(p.loss, 5) + " (" + status_name(p.status) + ")"});
     if (!s.points.empty()) spec.series.push_back(s);
@@ -113,24 +116,24 @@ std::string render_monitor_html(const Monitor& m, const std::string& format, int
     s.error_bars = true;
     s.shape = report::MarkerShape::kDiamond;
     s.marker_size = 6;
-    s.points.push_back({fin->tokens, fin->loss.value, fin->loss.pi_lo, fin->loss.pi_hi, NAN, NAN,
+    s.points.push_back({fin->step, fin->loss.value, fin->loss.pi_lo, fin->loss.pi_hi, NAN, NAN,
                         "final estimate " + format_number(fin->loss.value, 5)});
     spec.series.push_back(s);
   }
-  if (lawfin) {
+  if (lawfin && !m.position_is_tokens() && m.tokens_per_step() > 0) {
     report::Series s{.name = "law at the final tokens", .color = "#2ca02c"};
     s.line = false;
     s.markers = true;
     s.error_bars = true;
     s.shape = report::MarkerShape::kStar;
     s.marker_size = 6;
-    s.points.push_back({o.final_tokens, lawfin->predicted, lawfin->lo, lawfin->hi, NAN, NAN, "law " + format_number(lawfin->predicted, 5)});
+    s.points.push_back({o.final_tokens / m.tokens_per_step(), lawfin->predicted, lawfin->lo, lawfin->hi, NAN, NAN, "law " + format_number(lawfin->predicted, 5)});
     spec.series.push_back(s);
   }
   h += "<div id=\"plot\">" + report::render_svg(spec) + "</div>\n";
 
   if (fin)
-    h += "<p id=\"final\">Final loss at " + format_number(fin->tokens, 4) + " tokens, from the learning curve fitted to the " +
+    h += "<p id=\"final\">Final loss at " + xname + " " + format_number(fin->step, 8) + ", from the schedule-aware curve fitted to the " +
          std::to_string(fin->points) + " evaluations so far: <b>" + format_number(fin->loss.value, 5) + "</b> (" +
          format_number(100 * o.level, 3) + "% interval " + format_number(fin->loss.pi_lo, 5) + " – " +
          format_number(fin->loss.pi_hi, 5) + ")" +
