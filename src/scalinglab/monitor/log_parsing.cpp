@@ -7,14 +7,14 @@
 
 namespace scalinglab::monitor {
 
-void LogParser::ignore(std::string_view reason, long line, std::string_view text) {
+void LogParser::ignore(std::string_view reason, long line, std::string_view text, long count) {
   auto it = ignored_.find(reason);
   if (it == ignored_.end()) {
     size_t n = std::min<size_t>(text.size(), 60);
     while (n > 0 && n < text.size() && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;  // a whole UTF-8 character
     it = ignored_.emplace(std::string(reason), IgnoredLines{0, line, std::string(text.substr(0, n))}).first;
   }
-  ++it->second.count;
+  it->second.count += count;
 }
 
 namespace detail {

@@ -80,8 +80,8 @@ class LogParser {
   const IgnoredByReason& ignored() const { return ignored_; }
 
  protected:
-  // Counts one unused line; allocates only the first time a reason is seen.
-  void ignore(std::string_view reason, long line, std::string_view text);
+  // Counts `count` unused lines from `line` on; allocates only the first time a reason is seen.
+  void ignore(std::string_view reason, long line, std::string_view text, long count = 1);
 
  private:
   IgnoredByReason ignored_;

@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::string_view kSummary = "the final summary entry (train_runtime; its train_loss is the run's mean)";
 constexpr std::string_view kNoLossInEntry = "no loss or lr in the log_history entry";
+constexpr const char* kTrailing =
+    "data after the end of the JSON document (trainer_state.json is one document; for one JSON object per line use "
+    "--format jsonl)";
 
 // The line of each object directly inside the top-level "log_history" array (a scan of the
 // text: nlohmann::json keeps no positions). Empty when the layout is not that.
@@ -74,9 +77,7 @@ class TrainerStateParser final : public LogParser {
       // Only whitespace may follow the document (LogReader rereads a rewritten file from its start).
       size_t k = bytes.find_first_not_of(" \t\r\n");
       if (k != std::string_view::npos)
-        throw io::InputError(source_, lines_ + count_lines(bytes.substr(0, k)), "",
-                             "data after the end of the JSON document (trainer_state.json is one document; "
-                             "for one JSON object per line use --format jsonl)");
+        throw io::InputError(source_, lines_ + 1 + count_lines(bytes.substr(0, k)), "", kTrailing);
       lines_ += count_lines(bytes);
       return;
     }
@@ -89,7 +90,8 @@ class TrainerStateParser final : public LogParser {
     if (done_ || trim(buf_).empty()) return std::nullopt;
     if (parse(out)) return std::nullopt;
     const long n = count_lines(buf_) + (buf_.back() == '\n' ? 0 : 1);
-    ignore("the JSON document, cut before its end", 1, trim(buf_).substr(0, 60));
+    std::string_view first = trim(buf_);
+    ignore("the JSON document, cut before its end", 1, first.substr(0, first.find('\n')), n);
     std::string w = source_ + ":" + std::to_string(n) + ": the JSON document ends before it is complete (cut mid-write?); its " +
                     std::to_string(n) + " lines ignored";
     buf_.clear();
@@ -113,9 +115,10 @@ class TrainerStateParser final : public LogParser {
     } catch (const nlohmann::json::parse_error& e) {
       if (e.byte > buf_.size()) return false;  // the input ended inside the document
       std::string what = e.what();
+      const long line = line_at(e.byte > 0 ? e.byte - 1 : 0);
+      if (what.find("expected end of input") != std::string::npos) throw io::InputError(source_, line, "", kTrailing);
       size_t p = what.find(": syntax error");
-      throw io::InputError(source_, line_at(e.byte > 0 ? e.byte - 1 : 0), "",
-                           "not valid JSON (" + (p == std::string::npos ? what : what.substr(p + 2)) + ")");
+      throw io::InputError(source_, line, "", "not valid JSON (" + (p == std::string::npos ? what : what.substr(p + 2)) + ")");
     }
     if (!doc.is_object()) throw io::InputError(source_, 1, "", "expected a JSON object (Hugging Face trainer_state.json)");
     auto lh = doc.find("log_history");
