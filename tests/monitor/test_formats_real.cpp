@@ -9,14 +9,17 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 
 #include "common/temp_dir.h"
+#include "monitor/tfevents_writer.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/monitor/log_reader.h"
 #include "scalinglab/train/metrics.h"
 
 namespace sm = scalinglab::monitor;
+namespace st = scalinglab::testing;
 using scalinglab::testing::TempDir;
 
 namespace {
@@ -700,20 +703,51 @@ TEST(Formats, TrainerStateRewrittenInPlaceWhileFollowed) {
   EXPECT_TRUE(w.empty());
 }
 
-// Other formats are appended to, not rewritten: a log that shrinks is still an error.
-TEST(Formats, ShrunkTextLogIsStillAnError) {
+// scalinglab's trainer replaces metrics.jsonl (atomic rename) when a run resumes, keeping the
+// rows up to the resumed step; a rerun truncates a text log. Followed, both are read again.
+TEST(Formats, ReplacedOrTruncatedTextLogsAreReadAgain) {
   TempDir dir;
-  const std::string before = "iter 0: loss 4.2, time 1ms\niter 10: loss 4.1, time 1ms\n", after = "iter 0: loss 4.2\n";
-  std::string path = dir.file("train.log", before);
+  auto rows = [](int from, int to, double shift) {
+    std::string s;
+    for (int k = from; k <= to; k += 100) s += fmt("{\"step\": %.0f, \"tokens\": %.0f, \"train_loss\": %.2f}\n", k, k * 1000.0, 5 - 0.001 * k + shift);
+    return s;
+  };
+  std::string path = dir.file("metrics.jsonl", rows(0, 500, 0));
   sm::LogReader reader(path, {});
-  EXPECT_EQ(reader.poll(true).size(), 2u);
-  dir.file("train.log", after);
+  ASSERT_EQ(reader.poll(true).size(), 6u);
+  std::filesystem::rename(dir.file("metrics.jsonl.tmp", rows(0, 300, 0) + rows(400, 600, 0.5)), path);  // resumed at 300
+  auto a = reader.poll(true);
+  ASSERT_EQ(a.size(), 3u);  // 400, 500, 600 of the resumed run
+  EXPECT_DOUBLE_EQ(*a[0].step, 400);
+  EXPECT_DOUBLE_EQ(*a[0].train_loss, 5.1);
+  EXPECT_EQ(a[0].line, 5);
+  EXPECT_EQ(reader.rereads(), 1);
+  // A rerun truncating train.log: read from its start, its first identical lines skipped.
+  std::string log = dir.file("train.log", "iter 0: loss 4.2, time 1ms\niter 10: loss 4.1, time 1ms\niter 20: loss 4.0, time 1ms\n");
+  sm::LogReader text(log, {});
+  EXPECT_EQ(text.poll(true).size(), 3u);
+  dir.file("train.log", "iter 0: loss 4.2, time 1ms\niter 10: loss 4.15, time 1ms\n");
+  auto b = text.poll(true);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_DOUBLE_EQ(*b[0].train_loss, 4.15);
+}
+
+// TensorBoard writers only append: an event file that shrinks is an error.
+TEST(Formats, ShrunkEventFileIsAnError) {
+  TempDir dir;
+  std::string one = st::record(st::file_version_event(1.7e9)), two = st::record(st::event(1.7e9, 10, {st::simple_value("train/loss", 4.f)}));
+  std::string path = dir.file("events.out.tfevents.1.host", one + two);
+  sm::LogReader reader(path, {});
+  EXPECT_EQ(reader.poll(true).size(), 1u);
+  dir.file("events.out.tfevents.1.host", one);
   try {
     reader.poll(true);
     ADD_FAILURE() << "no error";
   } catch (const scalinglab::io::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("train.log: the file shrank from " + std::to_string(before.size()) + " to " +
-                                            std::to_string(after.size()) + " bytes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("events.out.tfevents.1.host: the file shrank from " + std::to_string(one.size() + two.size()) +
+                                         " to " + std::to_string(one.size()) + " bytes"),
+              std::string::npos)
+        << e.what();
   }
 }
 
@@ -841,6 +875,16 @@ TEST(Formats, LrFromEveryFormat) {
   ASSERT_EQ(wandb.records.size(), 1u);
   EXPECT_DOUBLE_EQ(*wandb.records[0].train_loss, 4.0);
   EXPECT_DOUBLE_EQ(*wandb.records[0].lr, 2e-4);
+  // TensorBoard tags: Hugging Face's "train/learning_rate", Lightning's "lr-AdamW".
+  std::string ev = st::record(st::file_version_event(1.7e9)) +
+                   st::record(st::event(1.7e9, 10, {st::simple_value("train/loss", 4.f), st::simple_value("train/learning_rate", 5e-5f)})) +
+                   st::record(st::event(1.7e9, 10, {st::simple_value("lr-AdamW", 1e-3f), st::simple_value("train/epoch", 0.1f)}));
+  Read tb = read_file(dir.file("events.out.tfevents.1.host", ev));
+  ASSERT_EQ(tb.records.size(), 3u);
+  EXPECT_FLOAT_EQ(static_cast<float>(*tb.records[1].lr), 5e-5f);
+  EXPECT_FLOAT_EQ(static_cast<float>(*tb.records[2].lr), 1e-3f);
+  EXPECT_EQ(count_of(tb, "a scalar of another tag (not a loss or lr)"), 1);
+  EXPECT_EQ(count_of(tb, "an event without scalars (file version, graph, …)"), 1);
   for (const char* a : {"lr", "learning_rate", "train/lr", "train/learning_rate", "optim/lr", "lr-*"})
     EXPECT_NE(std::find(sm::lr_aliases().begin(), sm::lr_aliases().end(), a), sm::lr_aliases().end()) << a;
 }

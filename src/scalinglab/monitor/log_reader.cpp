@@ -197,7 +197,11 @@ namespace {
 
 constexpr size_t kFirstBytes = 256;  // compared at each poll to notice a file rewritten in place
 
-bool rewritable(LogFormat f) { return f == LogFormat::kTrainerState || f == LogFormat::kCsv || f == LogFormat::kTsv; }
+// Text formats can be rewritten whole by their writer (Hugging Face's trainer_state.json at each
+// save, Lightning's metrics.csv when a metric appears, scalinglab's metrics.jsonl replaced on
+// resume, a log truncated by a rerun): they are read again from the start. TensorBoard writers
+// only append (a new run writes a new file).
+bool rewritable(LogFormat f) { return f != LogFormat::kTfevents && f != LogFormat::kAuto; }
 
 // FNV-1a over what a record says (not where it is: a rewritten file may move lines).
 uint64_t record_hash(const LogRecord& r) {
@@ -314,8 +318,7 @@ std::vector<LogRecord> LogReader::poll(bool wait_for_file, bool* grew) {
     mtime_ns_ = mt;
     if (!why.empty()) {
       if (parser_ && !rewritable(format_))
-        throw io::InputError(path_, 0, "", "the file " + why + " while being read (replaced or truncated; only trainer-state, "
-                                           "csv and tsv files rewritten whole are read again)");
+        throw io::InputError(path_, 0, "", "the file " + why + " while being read (replaced or truncated; event files are only appended to)");
       if (replaced) {
         int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return out;  // between the writer's unlink and rename: next poll

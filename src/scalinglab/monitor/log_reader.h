@@ -119,11 +119,12 @@ class LogReader {
   LogReader& operator=(const LogReader&) = delete;
 
   // Reads what was appended. A missing file throws io::InputError unless `wait_for_file`.
-  // `grew` tells whether any byte was read. A file rewritten in place (it shrank, its first bytes
-  // changed, or a complete trainer_state.json changed) is read again from its start when its
-  // format is trainer-state, csv or tsv (Hugging Face and Lightning rewrite these whole), and
-  // only the records after those already returned (the longest common prefix) are returned; for
-  // other formats it throws io::InputError.
+  // `grew` tells whether any byte was read. A text file rewritten (it shrank, its first bytes
+  // changed, it was replaced by another file at the path, or a complete trainer_state.json
+  // changed) is read again from its start, and only the records after the longest common prefix
+  // with those already returned are returned: Hugging Face rewrites trainer_state.json at each
+  // save, Lightning metrics.csv when a metric appears, scalinglab replaces metrics.jsonl when a
+  // run resumes. A tfevents file that shrank or was replaced throws io::InputError.
   std::vector<LogRecord> poll(bool wait_for_file, bool* grew = nullptr);
   // End of input: the trailing partial line/record (see LogParser::finish); warnings appended.
   std::vector<LogRecord> finish(std::vector<std::string>& warnings);
@@ -150,7 +151,7 @@ class LogReader {
   std::string first_bytes_;
   uint64_t ino_ = 0, dev_ = 0;
   int64_t mtime_ns_ = -1;
-  // Rewritable formats: a hash of each record returned, and after a reread how many of the new
+  // A hash of each record returned (text formats), and after a reread how many of the new
   // parse's records matched them so far (skipped) and whether they still match.
   std::vector<uint64_t> delivered_;
   size_t replay_ = 0;
