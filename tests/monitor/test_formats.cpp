@@ -95,6 +95,10 @@ TEST(Formats, LlmcCudaStdout) {
   ASSERT_EQ(train.size(), 3u);
   EXPECT_DOUBLE_EQ(*train[2].train_loss, 3.912);  // the newer "| loss" layout
   EXPECT_DOUBLE_EQ(*train[2].step, 3);
+  EXPECT_DOUBLE_EQ(*train[0].lr, 1e-5);  // both layouts state the lr and the planned steps
+  EXPECT_DOUBLE_EQ(*train[2].lr, 3e-5);
+  EXPECT_DOUBLE_EQ(*train[2].total_steps, 74);
+  EXPECT_DOUBLE_EQ(*val[1].total_steps, 74);
 }
 
 // llm.c main.log (llmc/logger.h).
@@ -109,6 +113,7 @@ TEST(Formats, LlmcMainLog) {
   EXPECT_DOUBLE_EQ(*val[1].step, 250);
   EXPECT_DOUBLE_EQ(*val[1].eval_loss, 6.1234);
   EXPECT_EQ(with(r.records, false).size(), 2u);  // the HellaSwag "eval:" accuracy is not a loss
+  EXPECT_DOUBLE_EQ(*with(r.records, false)[1].lr, 0.000002);
 }
 
 // nanoGPT train.py stdout.
@@ -131,10 +136,10 @@ TEST(Formats, NanoGptStdout) {
   ASSERT_EQ(val.size(), 2u);
   EXPECT_DOUBLE_EQ(*val[1].step, 250);
   EXPECT_DOUBLE_EQ(*val[1].eval_loss, 2.0671);
-  EXPECT_DOUBLE_EQ(*val[1].train_loss, 1.9726);
-  ASSERT_EQ(train.size(), 6u);  // 2 eval-step lines + 4 iter lines
-  EXPECT_DOUBLE_EQ(*train[2].train_loss, 3.2418);
-  EXPECT_DOUBLE_EQ(*train[2].step, 10);
+  EXPECT_FALSE(val[1].train_loss.has_value());  // "train loss" there is estimate_loss()'s, not a step's loss
+  ASSERT_EQ(train.size(), 4u);  // the iter lines
+  EXPECT_DOUBLE_EQ(*train[1].train_loss, 3.2418);
+  EXPECT_DOUBLE_EQ(*train[1].step, 10);
 }
 
 TEST(Formats, CsvTsvAndScalinglabMetricsJsonl) {

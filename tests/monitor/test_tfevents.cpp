@@ -63,10 +63,13 @@ TEST(TfEvents, ReadsSimpleAndTensorScalars) {
   // The name does not matter: the framing CRC identifies the format.
   Read r = read_file(dir.file("run.bin", sample_file()));
   EXPECT_EQ(r.format, sm::LogFormat::kTfevents);
-  std::vector<sm::LogRecord> train, val;
-  for (const auto& x : r.records) (x.eval_loss ? val : train).push_back(x);
+  std::vector<sm::LogRecord> train, val, lr;
+  for (const auto& x : r.records) (x.eval_loss ? val : x.train_loss ? train : lr).push_back(x);
   ASSERT_EQ(train.size(), 21u);
   ASSERT_EQ(val.size(), 5u);
+  ASSERT_EQ(lr.size(), 21u);  // the "lr" tag: records with only the lr
+  EXPECT_FLOAT_EQ(static_cast<float>(*lr[3].lr), 3e-4f);
+  EXPECT_DOUBLE_EQ(*lr[3].step, 30);
   EXPECT_DOUBLE_EQ(*train[3].step, 30);
   EXPECT_FLOAT_EQ(static_cast<float>(*train[3].train_loss), 5.0f - 0.3f);
   EXPECT_DOUBLE_EQ(*val[2].step, 100);
