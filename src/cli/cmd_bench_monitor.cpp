@@ -10,14 +10,14 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
-#include "scalinglab/monitor/run_study.h"
+#include "scalinglab/study/monitor_study.h"
 
 namespace scalinglab::cli {
 namespace {
 
 struct BenchMonitorArgs {
   std::vector<std::string> dirs;
-  monitor::StudyOptions study;
+  study::StudyOptions study;
   double calibrate_fraction = 0.3;
   bool json = false;
 };
@@ -42,11 +42,11 @@ void run_bench_monitor(BenchMonitorArgs& a) {
   }
   std::sort(dirs.begin(), dirs.end());
   if (dirs.empty()) throw UsageError("bench monitor: no finished runs (metrics.jsonl + result.json) under the given directories");
-  std::vector<monitor::StudyRun> runs;
-  for (const auto& d : dirs) runs.push_back(monitor::load_study_run(d));
+  std::vector<study::StudyRun> runs;
+  for (const auto& d : dirs) runs.push_back(study::load_study_run(d));
   a.study.monitor.calibrate_fraction = a.calibrate_fraction;
   a.study.monitor.calibrate_points = 0;
-  monitor::StudyResult r = monitor::run_study(runs, a.study);
+  study::StudyResult r = study::run_study(runs, a.study);
 
   struct Group {
     int runs = 0, flagged = 0, cooldown = 0;

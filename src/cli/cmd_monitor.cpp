@@ -34,7 +34,7 @@ struct MonitorArgs {
   std::string schedule, cooldown_shape = "1-sqrt";
   double tokens_per_step = 0, params = 0, calibrate_fraction = 0.3, final_tokens = 0, level = 0.95;
   double follow_timeout = 0, poll = 0.5, total_steps = 0, warmup_steps = 0, cooldown_frac = 0.2, final_lr_frac = -1;
-  double anneal_memory = 1000, anneal_drop = -1, anneal_drop_sd = -1, max_band = 0.25;
+  double anneal_memory = 0, anneal_drop = -1, anneal_drop_sd = -1, max_band = 0.25;
   int calibrate_points = 0, patience = 3, skip = 0, refresh = 5;
   bool follow = false, summary_only = false, no_config = false;
 };
@@ -207,7 +207,7 @@ void run_monitor(const MonitorArgs& a) {
   mo.skip = a.skip;
   mo.total_steps = a.total_steps;
   mo.max_band = std::log1p(a.max_band);
-  mo.curve.lambda = 1 - 1 / a.anneal_memory;
+  mo.anneal_memory = a.anneal_memory;
   if (a.anneal_drop >= 0) mo.curve.prior.drop = a.anneal_drop;
   if (a.anneal_drop_sd >= 0) mo.curve.prior.drop_sd = a.anneal_drop_sd;
   std::vector<std::string> config_notes;
@@ -319,7 +319,7 @@ void register_monitor(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--no-config", a->no_config, "do not read the schedule from a scalinglab run directory's config.json");
   cmd->add_option("--anneal-memory", a->anneal_memory,
-                  "steps an lr decrease keeps lowering the loss, 1/(1-λ) of the lr-annealing law (default 1000: λ = 0.999)")
+                  "steps an lr decrease keeps lowering the loss, 1/(1-λ) of the lr-annealing law (default: 10% of the run, at most 1000)")
       ->check(CLI::Range(1.0, 1e9));
   cmd->add_option("--anneal-drop", a->anneal_drop,
                   "prior for the annealing coefficient when the window has no lr decrease: the relative loss drop of a linear "

@@ -21,6 +21,7 @@ LrHistory LrHistory::constant(uint64_t steps, double lambda) {
 void LrHistory::push(double lr) {
   double d = 0;
   if (lr >= peak_) {
+    if (lr > peak_) peak_step_ = lr_.size();
     peak_ = lr;  // a new maximum (warmup): no annealing
   } else if (!lr_.empty()) {
     d = lr_.back() - lr;  // a decrease (or, below the peak, a re-warmup taking annealing back)

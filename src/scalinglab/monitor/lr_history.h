@@ -40,6 +40,7 @@ class LrHistory {
   uint64_t steps() const { return lr_.size(); }  // steps whose lr is known
   double lambda() const { return lambda_; }
   double peak() const { return peak_; }
+  uint64_t peak_step() const { return peak_step_; }  // the first step at the peak lr
   double lr(uint64_t step) const;  // the last known lr past the end
   // The areas after `s` updates (fractional s interpolated; past the end the last lr is held).
   double s1(double s) const;
@@ -51,6 +52,7 @@ class LrHistory {
   std::vector<double> lr_;
   std::vector<double> s1_{0}, s2_{0};  // unnormalised, s1_[s] and s2_[s] for s in [0, steps]
   double peak_ = 0, m_ = 0;
+  uint64_t peak_step_ = 0;
   bool at_peak_ = false;  // the lr has reached its running maximum at least once
 };
 

@@ -49,7 +49,16 @@ Monitor::Monitor(MonitorOptions options) : options_(std::move(options)), metric_
   if (!(options_.level > 0 && options_.level < 1)) throw std::invalid_argument("the band level must be in (0, 1)");
   if (options_.patience < 1) throw std::invalid_argument("patience must be at least 1");
   if (options_.skip < 0) throw std::invalid_argument("skip must be ≥ 0");
-  if (!(options_.curve.lambda >= 0 && options_.curve.lambda < 1)) throw std::invalid_argument("the anneal momentum λ must be in [0, 1)");
+  if (options_.anneal_memory < 0) throw std::invalid_argument("anneal_memory must be ≥ 0 (0: automatic)");
+  {
+    // Tissue et al.'s λ = 0.999 (an lr drop acts for ~1,000 steps) suits their runs of tens of
+    // thousands of steps; in a shorter run the loss answers a drop faster: 10% of the run, which
+    // makes the fitted anneal drops of the project's cosine and WSD runs agree (docs/MONITOR.md).
+    double memory = options_.anneal_memory;
+    const double T = planned_steps();
+    if (!(memory > 0)) memory = T > 0 ? std::min(1000.0, std::max(10.0, 0.1 * T)) : 1000.0;
+    options_.curve.lambda = 1 - 1 / std::max(memory, 1.0);
+  }
   if (options_.law) {
     law_band_ = std::make_unique<LawBand>(options_.law, options_.params, options_.level);
   } else if (options_.calibrate_points <= 0 && !(options_.calibrate_fraction > 0) && !(options_.calibrate_position > 0)) {
@@ -63,7 +72,8 @@ void Monitor::reset() {
   points_.clear();
   warnings_.clear();
   pending_.clear();
-  calibration_ = ScheduleFit{};
+  calibration_ = reference_ = ScheduleFit{};
+  fitted_n_ = 0;
   calibration_usable_ = calibration_failed_ = false;
   calibration_count_ = 0;
   tokens_per_step_ = options_.tokens_per_step;
@@ -75,7 +85,6 @@ void Monitor::reset() {
   seen_ = 0;
   run_above_ = run_below_ = 0;
   flagged_ = false;
-  final_fits_ = 0;
 }
 
 void Monitor::note_once(const std::string& s) {
@@ -229,23 +238,16 @@ std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
     if (options_.calibrate_fraction > 0 && T > 0) end = options_.calibrate_fraction * T;
     else if (options_.calibrate_position > 0) end = options_.calibrate_position;
     if (end > 0 && q.position > end && pending_.size() >= static_cast<size_t>(kMinCurvePoints)) close_calibration();
-    if (calibration_.ok) {
-      // The window closed before this point: the calibration points come out with it.
-      for (size_t i = 0; i < index; ++i)
-        if (points_[i].status == PointStatus::kCalibration) out.push_back(points_[i]);
-    } else {
+    if (!calibration_.ok) {
       points_[index].status = PointStatus::kCalibrating;
       pending_.push_back(index);
       if (end <= 0 && options_.calibrate_points > 0 && pending_.size() >= static_cast<size_t>(options_.calibrate_points))
         close_calibration();
       update_final(points_[index]);
-      if (!calibration_.ok) return {points_[index]};
-      for (const auto& x : points_)
-        if (x.status == PointStatus::kCalibration) out.push_back(x);
-      return out;
+      return {points_[index]};
     }
   }
-  judge(points_[index]);
+  judge(index);
   update_final(points_[index]);
   out.push_back(points_[index]);
   return out;
@@ -285,44 +287,59 @@ ScheduleFitOptions Monitor::fit_options(double window_end) const {
   return f;
 }
 
-void Monitor::close_calibration() {
-  if (pending_.size() < static_cast<size_t>(kMinCurvePoints)) return;
-  if (!lr_from_log_ && !options_.schedule)
-    note_once("the log states no learning rates and no --schedule was given: the curve assumes a constant lr, so a "
-              "cooldown will look like an improvement");
+ScheduleFit Monitor::fit_points(const std::vector<size_t>& idx) const {
   const LrHistory& lr = planned_lr();
   std::vector<double> s1, s2, l;
-  for (size_t i : pending_) {
+  for (size_t i : idx) {
     s1.push_back(lr.s1(points_[i].position));
     s2.push_back(lr.s2(points_[i].position));
     l.push_back(points_[i].loss);
   }
-  const double window_end = points_[pending_.back()].position;
-  ScheduleFit f = fit_schedule_curve(s1, s2, l, fit_options(window_end));
+  return fit_schedule_curve(s1, s2, l, fit_options(idx.empty() ? 0 : points_[idx.back()].position));
+}
+
+void Monitor::close_calibration() {
+  // Evaluations before the lr first reached its peak are in the warmup, off any curve of the
+  // stable run (seen only now when the log's first lr sample came after step 0).
+  {
+    const LrHistory& lr = planned_lr();
+    std::vector<size_t> keep;
+    for (size_t i : pending_) {
+      const double pos = points_[i].position;
+      if (lr.peak_step() > 0 && pos < static_cast<double>(lr.peak_step())) points_[i].status = PointStatus::kSkipped;
+      else keep.push_back(i);
+    }
+    pending_ = keep;
+  }
+  if (pending_.size() < static_cast<size_t>(kMinCurvePoints)) return;
+  if (!lr_from_log_ && !options_.schedule)
+    note_once("the log states no learning rates and no --schedule was given: the curve assumes a constant lr, so a "
+              "cooldown will look like an improvement");
+  ScheduleFit f = fit_points(pending_);
   if (!f.ok) {
     note_once("calibration: " + f.message);
     return;
   }
-  calibration_ = f;
+  calibration_ = reference_ = f;
   calibration_count_ = static_cast<int>(pending_.size());
-  // Can this curve tell a healthy run from a broken one? Its band where the run ends (or at 3×
-  // the window when the end is unknown).
-  double T = planned_steps();
-  if (!(T > window_end)) T = 3 * window_end;
-  CurvePrediction at_end = f.at(lr.s1(T), lr.s2(T), options_.level);
-  const double half = std::isfinite(at_end.pi_hi) ? 0.5 * std::log(at_end.pi_hi / at_end.pi_lo) : INFINITY;
+  fitted_n_ = pending_.size();
+  // Can this curve tell a healthy run from a broken one? Its band one evaluation ahead.
+  const LrHistory& lr = planned_lr();
+  const double last = points_[pending_.back()].position, prev = points_[pending_[pending_.size() - 2]].position;
+  const double next = last + std::max(last - prev, 1.0);
+  CurvePrediction ahead = f.at(lr.s1(next), lr.s2(next), options_.level, false);
+  const double half = std::isfinite(ahead.pi_hi) ? 0.5 * std::log(ahead.pi_hi / ahead.pi_lo) : INFINITY;
   calibration_usable_ = half <= options_.max_band;
   if (!calibration_usable_) {
     calibration_failed_ = true;
-    note_once("the early curve cannot be extrapolated with confidence: its " + num(100 * options_.level, 3) + "% band at " +
-              (position_is_tokens_ ? "tokens " : "step ") + num(T, 10) + " is ±" +
+    note_once("the early curve cannot predict the run with confidence: its " + num(100 * options_.level, 3) + "% band at " +
+              (position_is_tokens_ ? "tokens " : "step ") + num(next, 10) + " is ±" +
               (std::isfinite(half) ? num(100 * (std::exp(half) - 1), 3) + "%" : std::string("∞")) + " (limit ±" +
               num(100 * (std::exp(options_.max_band) - 1), 3) + "%); later evaluations are not judged — calibrate on "
               "more of the run (--calibrate-fraction) or compare with a fitted law (--law)");
   }
-  for (size_t k = 0; k < pending_.size(); ++k) {
-    const size_t i = pending_[k];
-    CurvePrediction c = f.at(s1[k], s2[k], options_.level);
+  for (size_t i : pending_) {
+    CurvePrediction c = f.at(lr.s1(points_[i].position), lr.s2(points_[i].position), options_.level, false);
     points_[i].predicted = c.value;
     points_[i].lo = c.pi_lo;
     points_[i].hi = c.pi_hi;
@@ -331,7 +348,9 @@ void Monitor::close_calibration() {
   pending_.clear();
 }
 
-void Monitor::judge(MonitorPoint& p) {
+void Monitor::judge(size_t index) {
+  if (!law_band_ && calibration_usable_) refresh_reference(index);
+  MonitorPoint& p = points_[index];
   if (!law_band_ && !calibration_usable_) {
     p.status = PointStatus::kUnjudged;
     return;
@@ -371,28 +390,41 @@ void Monitor::judge(MonitorPoint& p) {
   }
 }
 
+void Monitor::refresh_reference(size_t index) {
+  // The curve of every usable evaluation up to `patience` evaluations before this one: a run that
+  // went wrong `patience` evaluations ago is judged against the healthy run's curve throughout
+  // the excursion that flags it, while the reference otherwise follows the run (an error of the
+  // early curve does not persist into a false alarm).
+  std::vector<size_t> use;
+  for (size_t i = 0; i < index; ++i)
+    if (usable(points_[i].status) || judged(points_[i].status)) use.push_back(i);
+  const size_t lag = static_cast<size_t>(options_.patience - 1);
+  if (use.size() <= lag) return;
+  use.resize(use.size() - lag);
+  const size_t n = use.size(), k = static_cast<size_t>(std::max(1, options_.refits));
+  if (n == fitted_n_ || (n > 2 * k && n - fitted_n_ < n / k)) return;
+  ScheduleFit f = fit_points(use);
+  if (f.ok) reference_ = f;
+  fitted_n_ = n;
+}
+
 void Monitor::update_final(MonitorPoint& p) {
   if (!options_.estimate_final || replaying_) return;
   const double T = planned_steps();
   if (!(T > 0) || p.position > T) return;
-  std::vector<size_t> use;
-  for (size_t i = 0; i < points_.size(); ++i)
-    if (usable(points_[i].status)) use.push_back(i);
-  const size_t n = use.size();
-  if (n < static_cast<size_t>(kMinCurvePoints)) return;
-  // Refit at most final_refits times over a run of many evaluations (per-step train losses).
-  const size_t every = std::max<size_t>(1, n / static_cast<size_t>(std::max(1, options_.final_refits)));
-  if (n > static_cast<size_t>(2 * options_.final_refits) && n % every != 0) return;
   const LrHistory& lr = planned_lr();
-  std::vector<double> s1, s2, l;
-  for (size_t i : use) {
-    s1.push_back(lr.s1(points_[i].position));
-    s2.push_back(lr.s2(points_[i].position));
-    l.push_back(points_[i].loss);
+  ScheduleFit f;
+  {
+    // The curve of every usable evaluation so far.
+    std::vector<size_t> use;
+    for (size_t i = 0; i < points_.size(); ++i)
+      if (usable(points_[i].status) || judged(points_[i].status)) use.push_back(i);
+    const size_t n = use.size(), k = static_cast<size_t>(std::max(1, options_.refits));
+    if (n < static_cast<size_t>(kMinCurvePoints)) return;
+    if (n > 2 * k && n % std::max<size_t>(1, n / k) != 0) return;
+    f = fit_points(use);
+    if (!f.ok) return;
   }
-  ScheduleFit f = fit_schedule_curve(s1, s2, l, fit_options(p.position));
-  if (!f.ok) return;
-  ++final_fits_;
   p.final.ok = true;
   p.final.step = T;
   p.final.tokens = position_is_tokens_ ? T : tokens_per_step_ > 0 ? T * tokens_per_step_ : NAN;
@@ -406,8 +438,6 @@ std::vector<MonitorPoint> Monitor::finish() {
   if (!law_band_ && !calibration_.ok) {
     if (pending_.size() >= static_cast<size_t>(kMinCurvePoints)) {
       close_calibration();
-      for (const auto& x : points_)
-        if (x.status == PointStatus::kCalibration) out.push_back(x);
     } else if (!points_.empty()) {
       note_once("only " + std::to_string(pending_.size()) + " evaluations to calibrate on (need " +
                 std::to_string(kMinCurvePoints) + "): nothing was compared");
@@ -422,9 +452,9 @@ std::optional<Band> Monitor::reference(double position) const {
     if (!std::isfinite(tokens)) return std::nullopt;
     return law_band_->at(tokens);
   }
-  if (!calibration_.ok) return std::nullopt;
+  if (!reference_.ok) return std::nullopt;
   const LrHistory& lr = planned_lr();
-  CurvePrediction c = calibration_.at(lr.s1(position), lr.s2(position), options_.level);
+  CurvePrediction c = reference_.at(lr.s1(position), lr.s2(position), options_.level, false);
   if (!std::isfinite(c.value)) return std::nullopt;
   return Band{c.value, c.pi_lo, c.pi_hi};
 }
@@ -480,7 +510,8 @@ nlohmann::json to_json(const Monitor& m, const std::string& format) {
                           : o.schedule ? "planned schedule" : "assumed constant"},
                    {"planned_steps", n(m.planned_steps())},
                    {"tokens_per_step", n(m.tokens_per_step())},
-                   {"anneal_lambda", o.curve.lambda}};
+                   {"anneal_lambda", o.curve.lambda},
+                   {"anneal_memory_steps", 1 / (1 - o.curve.lambda)}};
   j["options"] = {{"patience", o.patience},
                   {"level", o.level},
                   {"skip", o.skip},

@@ -6,9 +6,11 @@
 //   (b) curve mode: the loss curve the run's learning-rate schedule gives
 //       (monitor/schedule_curve.h: the LR-annealing law of Tissue et al. 2024, over the areas of
 //       the lr the log states or the schedule the options plan), fitted to the run's early
-//       evaluations (the calibration window) and extrapolated along the schedule, so a cooldown
-//       is predicted rather than flagged. The calibration is not refitted later: later points are
-//       judged against what the early run predicted.
+//       evaluations (the calibration window) and evaluated along the schedule, so a cooldown is
+//       predicted rather than flagged. After the window each evaluation is judged against the
+//       curve refitted to every evaluation up to `patience` evaluations before it: a run that
+//       went wrong is compared with the healthy run's curve for the whole excursion that flags
+//       it, while an error of the early curve does not persist into a false alarm.
 // A run that stays outside the band on the same side for `patience` consecutive evaluations is
 // flagged (a warning is raised once per excursion); a non-finite loss flags it at once. With the
 // run's planned length known, the final loss is re-estimated after every evaluation from the
@@ -91,7 +93,10 @@ struct MonitorOptions {
   int calibrate_points = 0;
   double calibrate_fraction = 0;
   double calibrate_position = 0;
-  ScheduleFitOptions curve;  // λ and the anneal prior
+  ScheduleFitOptions curve;  // the anneal prior (curve.lambda is set from anneal_memory)
+  // Steps an lr decrease keeps lowering the loss, 1/(1 − λ); 0: min(1000, 10% of the planned
+  // steps), or 1000 (Tissue et al.'s λ = 0.999) when the run's length is not known up front.
+  double anneal_memory = 0;
   // A calibration whose band at the run's end (or at 3× the window) is wider than this relative
   // half-width cannot tell a healthy run from a broken one: it is reported, not used.
   double max_band = 0.25;
@@ -99,7 +104,7 @@ struct MonitorOptions {
   double level = 0.95;  // band coverage
   int skip = 0;         // evaluations ignored at the start, besides those at 0 and in warmup
   bool estimate_final = true;
-  int final_refits = 64;  // at most this many refits of the final estimate over a run
+  int refits = 200;  // the reference is refitted after each healthy evaluation, at most ~2× this many times a run
 };
 
 class Monitor {
@@ -140,7 +145,9 @@ class Monitor {
  private:
   void reset();
   std::vector<MonitorPoint> process(const LogRecord& r);
-  void judge(MonitorPoint& p);
+  void judge(size_t index);
+  ScheduleFit fit_points(const std::vector<size_t>& idx) const;
+  void refresh_reference(size_t index);
   void close_calibration();
   void update_final(MonitorPoint& p);
   bool restart_at(const LogRecord& r);
@@ -160,7 +167,9 @@ class Monitor {
   std::vector<std::string> notes_;
   std::vector<Restart> restarts_;
   std::vector<size_t> pending_;  // curve mode: indices of points waiting for calibration
-  ScheduleFit calibration_;
+  ScheduleFit calibration_;  // the first fit, on the calibration window
+  ScheduleFit reference_;    // the current fit: every usable evaluation up to `patience` before the newest
+  size_t fitted_n_ = 0;      // evaluations in reference_
   bool calibration_usable_ = false, calibration_failed_ = false;
   int calibration_count_ = 0;
   double tokens_per_step_ = 0, log_total_steps_ = 0;
@@ -174,7 +183,6 @@ class Monitor {
   int seen_ = 0;  // usable points so far (for --skip)
   int run_above_ = 0, run_below_ = 0;
   bool flagged_ = false;
-  int final_fits_ = 0;
   bool replaying_ = false;
 };
 

@@ -42,8 +42,8 @@ struct CurvePrediction {
 constexpr int kMinCurvePoints = 6;  // four parameters (three when the prior holds C) and two+ degrees of freedom
 
 struct AnnealPrior {
-  double drop = 0.04;     // mean relative drop of the reference anneal
-  double drop_sd = 0.03;  // its sd
+  double drop = 0.055;    // mean relative drop of the reference anneal
+  double drop_sd = 0.015;  // its sd
 };
 
 struct ScheduleFitOptions {

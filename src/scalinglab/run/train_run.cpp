@@ -12,6 +12,7 @@
 #include "scalinglab/io/atomic_file.h"
 #include "scalinglab/model/gpt.h"
 #include "scalinglab/model/train_hooks.h"
+#include "scalinglab/monitor/live_estimate.h"
 #include "scalinglab/train/metrics.h"
 #include "scalinglab/train/trainer.h"
 
@@ -97,6 +98,16 @@ RunOutcome train_run(const RunSpec& spec, const std::string& run_dir, util::Prog
     };
   }
 
+  // The estimated final loss as the run goes (beside the ETA, and in each metrics line).
+  monitor::LiveEstimate live(tc.schedule, run_dir + "/metrics.jsonl");
+  if (std::filesystem::exists(run_dir + "/metrics.jsonl")) {
+    try {
+      live.seed(train::read_metrics(run_dir + "/metrics.jsonl"));
+    } catch (const std::exception&) {
+      // A log the trainer will cut back on resume; the estimate then starts from the new lines.
+    }
+  }
+  tc.on_metrics = [&live](train::MetricsRow& row) { return live.observe(row); };
   auto t0 = std::chrono::steady_clock::now();
   train::Trainer trainer(tc, corpus, model::param_table(gpt), params, model::make_train_hooks(gpt));
   train::TrainResult r = trainer.run(stop);

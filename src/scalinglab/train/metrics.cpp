@@ -41,6 +41,11 @@ nlohmann::ordered_json to_json(const MetricsRow& r) {
   j["lr"] = number(r.lr);
   j["grad_norm"] = number(r.grad_norm);
   j["elapsed_s"] = number(r.elapsed_s);
+  if (r.est_final_loss) {
+    j["est_final_loss"] = number(*r.est_final_loss);
+    j["est_final_lo"] = r.est_final_lo ? number(*r.est_final_lo) : nlohmann::ordered_json(nullptr);
+    j["est_final_hi"] = r.est_final_hi ? number(*r.est_final_hi) : nlohmann::ordered_json(nullptr);
+  }
   return j;
 }
 
@@ -112,6 +117,12 @@ std::vector<MetricsRow> read_metrics(const std::string& path) {
       r.lr = number("lr");
       r.grad_norm = number("grad_norm");
       r.elapsed_s = number("elapsed_s");
+      auto opt = [&](const char* key, std::optional<double>& dst) {
+        if (j.contains(key) && !j[key].is_null()) dst = j[key].get<double>();
+      };
+      opt("est_final_loss", r.est_final_loss);
+      opt("est_final_lo", r.est_final_lo);
+      opt("est_final_hi", r.est_final_hi);
       rows.push_back(r);
     } catch (const nlohmann::json::exception& e) {
       throw io::InputError(path, line, "", std::string("malformed metrics line (") + e.what() + ")");

@@ -19,6 +19,9 @@ struct MetricsRow {
   double lr = 0;
   double grad_norm = 0;  // before clipping
   double elapsed_s = 0;
+  // The final loss the monitor expects from the run so far (run/train_run: the schedule-aware
+  // curve of monitor/), with its prediction interval; written only when set.
+  std::optional<double> est_final_loss, est_final_lo, est_final_hi;
 };
 
 // Non-finite numbers (a diverged loss) become JSON null, since JSON has no NaN/Inf; a missing

@@ -171,6 +171,7 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       row.lr = lr;
       row.grad_norm = norm;
       row.elapsed_s = elapsed();
+      const std::string extra = cfg_.on_metrics ? cfg_.on_metrics(row) : std::string();
       log.append(row);
       loss_sum = 0;
       loss_n = 0;
@@ -178,7 +179,7 @@ TrainResult Trainer::run(const std::function<bool()>& stop) {
       const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::snprintf(note, sizeof note, "loss %.4f  %.3g tokens/s", row.train_loss,
                     static_cast<double>(res.tokens - res.resumed_from * tokens_per_step) / std::max(run_s, 1e-9));
-      progress.set_note(note);
+      progress.set_note(extra.empty() ? std::string(note) : std::string(note) + "  " + extra);
     }
     progress.set(static_cast<double>(res.step));
     if (std::binary_search(cfg_.snapshot_steps.begin(), cfg_.snapshot_steps.end(), res.step))

@@ -13,6 +13,7 @@
 
 #include "scalinglab/data/corpus.h"
 #include "scalinglab/train/adamw.h"
+#include "scalinglab/train/metrics.h"
 #include "scalinglab/train/param_table.h"
 #include "scalinglab/train/schedule.h"
 #include "scalinglab/util/progress.h"
@@ -55,6 +56,10 @@ struct TrainerConfig {
   // a step whose update made the run diverge. An exception from it ends the run (propagated).
   std::vector<uint64_t> snapshot_steps;
   std::function<void(uint64_t step, std::span<const float> params)> snapshot;
+  // Called with each metrics line just before it is written (the run layer watches the run with
+  // the monitor and fills the row's est_final_* fields); returns text for the progress note,
+  // e.g. the estimated final loss beside the ETA. An exception from it ends the run.
+  std::function<std::string(MetricsRow& row)> on_metrics;
   std::string config_json;        // recorded in checkpoints for provenance
   util::ProgressMode progress = util::ProgressMode::kAuto;
 };

@@ -15,7 +15,16 @@
 #include "scalinglab/monitor/log_reader.h"
 #include "scalinglab/monitor/monitor.h"
 
-namespace scalinglab::monitor {
+namespace scalinglab::study {
+
+using monitor::LogFormat;
+using monitor::LogRecord;
+using monitor::LogReader;
+using monitor::Monitor;
+using monitor::MonitorOptions;
+using monitor::MonitorPoint;
+using monitor::MonitorWarning;
+using monitor::ParseOptions;
 
 struct StudyRun {
   std::string name;
@@ -54,4 +63,4 @@ struct StudyResult {
 
 StudyResult run_study(const std::vector<StudyRun>& runs, const StudyOptions& options);
 
-}  // namespace scalinglab::monitor
+}  // namespace scalinglab::study

@@ -1,4 +1,4 @@
-#include "scalinglab/monitor/run_study.h"
+#include "scalinglab/study/monitor_study.h"
 
 #include <omp.h>
 
@@ -9,7 +9,7 @@
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/run/run_spec.h"
 
-namespace scalinglab::monitor {
+namespace scalinglab::study {
 
 StudyRun load_study_run(const std::string& dir) {
   namespace fs = std::filesystem;
@@ -130,4 +130,4 @@ StudyResult run_study(const std::vector<StudyRun>& runs, const StudyOptions& opt
   return res;
 }
 
-}  // namespace scalinglab::monitor
+}  // namespace scalinglab::study
