@@ -108,7 +108,15 @@ class Printer {
 void write_outputs(const Monitor& m, const LogReader& reader, const MonitorArgs& a, bool live) {
   if (!a.html.empty()) io::write_file_atomic(a.html, render_monitor_html(m, format_name(reader.format()), live ? a.refresh : 0));
   if (a.json.empty() || (live && a.json == "-")) return;
-  const std::string text = to_json(m, format_name(reader.format())).dump(2) + "\n";
+  nlohmann::json j = to_json(m, format_name(reader.format()));
+  nlohmann::json ig = nlohmann::json::array();
+  long total = 0;
+  for (const auto& [why, x] : reader.ignored()) {
+    ig.push_back({{"reason", why}, {"count", x.count}, {"first_line", x.first_line}, {"first_example", x.first_example}});
+    total += x.count;
+  }
+  j["ignored"] = {{"lines", total}, {"by_reason", ig}};
+  const std::string text = j.dump(2) + "\n";
   if (a.json == "-") std::cout << text << std::flush;
   else io::write_file_atomic(a.json, text);
 }
@@ -123,6 +131,9 @@ void summary(const Monitor& m, const LogReader& reader, const MonitorArgs& a, st
   out << "summary: " << m.points().size() << " evaluations of the " << metric_name(m.metric()) << " loss ("
       << "format " << format_name(reader.format()) << "), " << m.evaluated() << " compared with the " << fmt(100 * a.level, 3)
       << "% band: " << inside << " inside, " << above << " above, " << below << " below\n";
+  for (const auto& [why, ig] : reader.ignored())
+    out << "ignored: " << ig.count << " line" << (ig.count == 1 ? "" : "s") << " (" << util::printable(why) << "; first: line "
+        << ig.first_line << (ig.first_example.empty() ? "" : ": " + util::printable(ig.first_example)) << ")\n";
   for (const auto& r : m.restarts())
     out << "restart at line " << r.line << ": the log went back from " << (m.position_is_tokens() ? "tokens " : "step ")
         << fmt(r.from, 10) << " to " << fmt(r.to, 10) << "; " << r.points_replaced << " evaluations (" << r.records_replaced
@@ -294,9 +305,9 @@ void run_monitor(const MonitorArgs& a) {
 void register_monitor(CLI::App& app) {
   auto a = std::make_shared<MonitorArgs>();
   CLI::App* cmd = app.add_subcommand("monitor", "Is a live training run on track? Compare its log with a law or its own early curve");
-  cmd->add_option("log", a->log, "training log: llm.c/nanoGPT output, llm.c main.log, CSV/TSV, JSONL (metrics.jsonl), W&B CSV export, TensorBoard events file")
+  cmd->add_option("log", a->log, "training log: llm.c/nanoGPT/modded-nanogpt output, llm.c main.log, CSV/TSV (Lightning metrics.csv), JSONL (metrics.jsonl), W&B CSV export, TensorBoard events file, Hugging Face trainer_state.json")
       ->required();
-  cmd->add_option("--format", a->format, "auto|log|csv|tsv|jsonl|wandb|tfevents (default: detected from the content)");
+  cmd->add_option("--format", a->format, "auto|log|csv|tsv|jsonl|wandb|tfevents|trainer-state (default: detected from the content)");
   cmd->add_option("--metric", a->metric, "auto|train|eval: which loss to monitor (auto: eval when the log has it)");
   cmd->add_option("--col-step", a->col_step, "column/key holding the step");
   cmd->add_option("--col-tokens", a->col_tokens, "column/key holding the tokens seen so far");

@@ -65,14 +65,24 @@ TEST(CliMonitor, OnTrackLlmcLogExitsZero) {
   std::string log = dir.file("main.out", llmc_log());
   auto r = scalinglab_cli("monitor " + log + " --json " + (dir / "m.json") + " --html " + (dir / "m.html"));
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("calibrated on 16 evaluations"), std::string::npos) << r.out;  // 40% of 40
+  // The log states its length (step k/400): the window is its first 30%, evaluations at steps 10…120.
+  EXPECT_NE(r.out.find("calibrated on 12 evaluations"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("on track"), std::string::npos) << r.out;
   auto j = load(dir / "m.json");
-  EXPECT_EQ(j["schema"], "scalinglab.monitor/1");
+  EXPECT_EQ(j["schema"], "scalinglab.monitor/2");
+  EXPECT_EQ(j["schedule"]["lr"], "log");
+  EXPECT_EQ(j["schedule"]["planned_steps"], 400);
+  EXPECT_EQ(j["reference"]["law"], "lr-annealing");
+  EXPECT_GE(j["reference"]["alpha"].get<double>(), 0.02);  // a physical curve: positive exponent, floor ≥ 0
+  EXPECT_GE(j["reference"]["L0"].get<double>(), 0.0);
+  // The final estimate (at step 400, the log's stated end) brackets the last evaluation.
+  const double last = j["points"].back()["loss"].get<double>();
+  EXPECT_LE(j["final_estimate"]["pi"][0].get<double>(), last);
+  EXPECT_GE(j["final_estimate"]["pi"][1].get<double>(), last);
   EXPECT_EQ(j["metric"], "eval");
   EXPECT_EQ(j["format"], "log");
   EXPECT_EQ(j["points"].size(), 40u);
-  EXPECT_EQ(j["evaluated"], 24);
+  EXPECT_EQ(j["evaluated"], 28);
   EXPECT_FALSE(j["flagged"].get<bool>());
   EXPECT_DOUBLE_EQ(j["points"][9]["tokens"].get<double>(), 100 * 65536.0);  // val after step 100/400
   std::string html = scalinglab::io::read_file(dir / "m.html");
@@ -137,6 +147,14 @@ TEST(CliMonitor, LawModeAgainstAFittedLaw) {
   r = scalinglab_cli("monitor " + (dir / "ok.csv") + " --law " + law);
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("--params"), std::string::npos) << r.out;
+  // A law predicts at tokens: a log without them needs --tokens-per-step (the curve mode does not).
+  r = scalinglab_cli("monitor " + dir.file("b.log", "s:10 tel:4.2\ns:20 tel:4.1\n") + " --law " + law + " --params 3e8");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("b.log:1: no token count"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--tokens-per-step"), std::string::npos) << r.out;
+  r = scalinglab_cli("monitor " + (dir / "b.log") + " --summary");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("summary: 2 evaluations of the eval loss"), std::string::npos) << r.out;
 }
 
 TEST(CliMonitor, BadInputExitsTwoWithOneLine) {
@@ -144,11 +162,6 @@ TEST(CliMonitor, BadInputExitsTwoWithOneLine) {
   auto r = scalinglab_cli("monitor " + dir.file("a.csv", "step,tokens,loss\n1,100,5\n2,200,x5\n"));
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("a.csv:3: column 'loss': expected a number, got 'x5'"), std::string::npos) << r.out;
-  // No token counts and no --tokens-per-step.
-  r = scalinglab_cli("monitor " + dir.file("b.log", "s:10 tel:4.2\ns:20 tel:4.1\n"));
-  EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("b.log:1: no token count"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("--tokens-per-step"), std::string::npos) << r.out;
   // A corrupted event file.
   std::string f = st::record(st::file_version_event(1.0)) + st::record(st::event(1.0, 10, {st::simple_value("val/loss", 4.f)}));
   f[f.size() - 9] ^= 1;

@@ -77,6 +77,7 @@ void Monitor::reset() {
   calibration_usable_ = calibration_failed_ = false;
   calibration_count_ = 0;
   tokens_per_step_ = options_.tokens_per_step;
+  announced_tps_ = false;
   log_total_steps_ = 0;
   lr_ = LrHistory(options_.curve.lambda);
   lr_from_log_ = position_is_tokens_ = position_known_ = false;
@@ -176,6 +177,11 @@ std::vector<MonitorPoint> Monitor::add(const LogRecord& r) {
 
 std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
   if (r.tokens_per_step && !(options_.tokens_per_step > 0)) tokens_per_step_ = *r.tokens_per_step;
+  // A log with both counts (scalinglab's metrics.jsonl, many CSVs): its own tokens per step.
+  if (r.step && r.tokens && *r.step > 0 && *r.tokens > 0 && !(options_.tokens_per_step > 0) && !r.tokens_per_step &&
+      !announced_tps_)
+    tokens_per_step_ = *r.tokens / *r.step;
+  if (r.tokens_per_step) announced_tps_ = true;
   if (r.total_steps && *r.total_steps > 0) log_total_steps_ = *r.total_steps;
   auto pos = position_of(r);
   if (pos && std::isfinite(*pos)) {
@@ -355,7 +361,7 @@ void Monitor::judge(size_t index) {
     p.status = PointStatus::kUnjudged;
     return;
   }
-  auto ref = reference(p.position);
+  auto ref = law_band_ ? std::optional<Band>(law_band_->at(p.tokens)) : reference(p.position);
   if (!ref) {
     p.status = PointStatus::kUnjudged;
     return;
@@ -427,7 +433,7 @@ void Monitor::update_final(MonitorPoint& p) {
   }
   p.final.ok = true;
   p.final.step = T;
-  p.final.tokens = position_is_tokens_ ? T : tokens_per_step_ > 0 ? T * tokens_per_step_ : NAN;
+  p.final.tokens = tokens_at(T);
   p.final.points = f.points;
   p.final.loss = f.at(lr.s1(T), lr.s2(T), options_.level, false);
   if (!std::isfinite(p.final.loss.value)) p.final.ok = false;
@@ -448,8 +454,8 @@ std::vector<MonitorPoint> Monitor::finish() {
 
 std::optional<Band> Monitor::reference(double position) const {
   if (law_band_) {
-    double tokens = position_is_tokens_ ? position : tokens_per_step_ > 0 ? position * tokens_per_step_ : NAN;
-    if (!std::isfinite(tokens)) return std::nullopt;
+    const double tokens = tokens_at(position);
+    if (!(tokens > 0)) return std::nullopt;
     return law_band_->at(tokens);
   }
   if (!reference_.ok) return std::nullopt;
@@ -457,6 +463,24 @@ std::optional<Band> Monitor::reference(double position) const {
   CurvePrediction c = reference_.at(lr.s1(position), lr.s2(position), options_.level, false);
   if (!std::isfinite(c.value)) return std::nullopt;
   return Band{c.value, c.pi_lo, c.pi_hi};
+}
+
+double Monitor::tokens_at(double position) const {
+  if (position_is_tokens_) return position;
+  if (tokens_per_step_ > 0) return position * tokens_per_step_;
+  // A log with its own token counts: interpolate between its evaluations (the ratio of the
+  // nearest one beyond them).
+  const MonitorPoint* lo = nullptr;
+  const MonitorPoint* hi = nullptr;
+  for (const auto& p : points_) {
+    if (!std::isfinite(p.tokens) || !(p.position > 0)) continue;
+    if (p.position <= position) lo = &p;
+    if (p.position >= position && !hi) hi = &p;
+  }
+  if (lo && hi && hi->position > lo->position)
+    return lo->tokens + (position - lo->position) / (hi->position - lo->position) * (hi->tokens - lo->tokens);
+  const MonitorPoint* q = lo ? lo : hi;
+  return q ? position * q->tokens / q->position : NAN;
 }
 
 std::optional<FinalEstimate> Monitor::final_estimate() const {

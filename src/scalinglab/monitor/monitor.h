@@ -136,6 +136,9 @@ class Monitor {
   bool lr_from_log() const { return lr_from_log_; }
   double planned_steps() const;  // 0 when unknown
   double tokens_per_step() const { return tokens_per_step_; }
+  // Tokens at a position: the position itself, × tokens per step, or interpolated between the
+  // log's own token counts; NaN when the log has none.
+  double tokens_at(double position) const;
   // The reference and its band anywhere (plots); none before calibration.
   std::optional<Band> reference(double position) const;
   std::optional<FinalEstimate> final_estimate() const;  // the latest
@@ -173,6 +176,7 @@ class Monitor {
   bool calibration_usable_ = false, calibration_failed_ = false;
   int calibration_count_ = 0;
   double tokens_per_step_ = 0, log_total_steps_ = 0;
+  bool announced_tps_ = false;  // the log stated its tokens per step
   LrHistory lr_;
   std::optional<LrHistory> plan_;  // the planned schedule's lr
   mutable LrHistory cache_;
