@@ -13,6 +13,7 @@
 #include "scalinglab/model/gpt.h"
 #include "scalinglab/run/train_run.h"
 #include "scalinglab/train/checkpoint.h"
+#include "scalinglab/train/metrics.h"
 
 #include "common/temp_dir.h"
 
@@ -235,4 +236,32 @@ TEST(TrainRun, SnapshotsHoldTheWeightsAtThePlannedStepsAndAResumedRunRewritesThe
     }
     EXPECT_FALSE(fs::exists(d.path / "bad" / "snapshots"));
   }
+}
+
+// The run watches itself with the monitor: once enough evaluations are in, every metrics line
+// carries the estimated final loss and its interval, and the estimate made from the whole run
+// brackets the final evaluation.
+TEST(TrainRun, MetricsLinesCarryTheEstimatedFinalLoss) {
+  TempDir d;
+  auto spec = small_spec(d.path);
+  spec.tokens = 120 * 8 * 32;  // 120 steps
+  spec.evals = 24;
+  auto o = run::train_run(spec, (d.path / "run").string(), util::ProgressMode::kQuiet);
+  ASSERT_EQ(o.status, "done");
+  auto rows = train::read_metrics((d.path / "run" / "metrics.jsonl").string());
+  ASSERT_FALSE(rows.empty());
+  int with = 0;
+  for (const auto& r : rows)
+    if (r.est_final_loss) {
+      ++with;
+      ASSERT_TRUE(r.est_final_lo && r.est_final_hi);
+      EXPECT_LT(*r.est_final_lo, *r.est_final_loss);
+      EXPECT_GT(*r.est_final_hi, *r.est_final_loss);
+    }
+  EXPECT_GT(with, static_cast<int>(rows.size()) / 2) << "the estimate starts early in the run";
+  EXPECT_FALSE(rows.front().est_final_loss.has_value()) << "no estimate before six evaluations";
+  const auto& last = rows.back();
+  ASSERT_TRUE(last.est_final_loss && last.eval_loss);
+  EXPECT_LE(*last.est_final_lo, *last.eval_loss);
+  EXPECT_GE(*last.est_final_hi, *last.eval_loss);
 }

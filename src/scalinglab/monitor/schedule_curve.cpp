@@ -212,6 +212,19 @@ ScheduleFit fit_schedule_curve(const std::vector<double>& s1, const std::vector<
   const double dof = std::max(nn - p, 1.0);
   const double scale2 = std::max(sum_psi2 / dof / (m * m), rss / dof);
   out.sigma = std::sqrt(scale2);
+  // Evaluations of one run are not independent: the weights wander for many steps, so residuals
+  // of neighbouring evaluations share sign (lag-1 autocorrelation ρ). A band for "several
+  // evaluations in a row" then needs the long-run scale of an AR(1) process,
+  // σ·sqrt((1 + ρ)/(1 − ρ)) (Box & Jenkins), capped at 3σ.
+  {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; ++i) {
+      den += r[i] * r[i];
+      if (i > 0) num += r[i] * r[i - 1];
+    }
+    out.rho = den > 0 ? std::clamp(num / den, 0.0, 0.8) : 0.0;
+    out.sigma *= std::min(3.0, std::sqrt((1 + out.rho) / (1 - out.rho)));
+  }
   out.dof = static_cast<int>(dof);
 
   // Gauss–Newton covariance of (L0, A, C, α): data rows in units of σ̂, the prior row in its own.

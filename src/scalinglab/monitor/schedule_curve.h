@@ -57,7 +57,8 @@ struct ScheduleFit {
   std::string message;  // why not ok
   double L0 = NAN, A = NAN, alpha = NAN, C = NAN;
   std::array<double, 16> cov{};  // of (L0, A, C, α), row-major
-  double sigma = NAN;            // relative noise of one evaluation
+  double sigma = NAN;            // relative noise of one evaluation (inflated for autocorrelation)
+  double rho = 0;                // lag-1 autocorrelation of the residuals (≥ 0)
   double delta = NAN;            // Huber δ of the final fit
   int points = 0, dof = 0;
   bool anneal_identified = false;  // the window saw an lr decrease (else C is the prior's)
