@@ -221,3 +221,34 @@ TEST(CliMonitor, FollowReadsAGrowingFileUntilTheTimeout) {
   EXPECT_LT(elapsed, 20);
   EXPECT_NE(scalinglab::io::read_file(html).find("<svg"), std::string::npos);
 }
+
+// `--json -` prints only the JSON (it parses whole), with the series, restarts and ignored lines;
+// control bytes from a log never reach the terminal raw.
+TEST(CliMonitor, JsonOnStdoutIsOnlyJsonAndControlBytesAreEscaped) {
+  TempDir dir;
+  std::string text = "config line with a bell \a and an escape \x1b[2J\n";
+  for (int s = 10; s <= 200; s += 10) text += "s:" + std::to_string(s) + " tel:" + std::to_string(3.0 + 20.0 / s) + "\n";
+  for (int s = 150; s <= 300; s += 10) text += "s:" + std::to_string(s) + " tel:" + std::to_string(3.0 + 20.0 / s) + "\n";
+  std::string log = dir.file("main.log", text);
+  auto r = scalinglab_cli("monitor " + log + " --json -");
+  EXPECT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["schema"], "scalinglab.monitor/2");
+  ASSERT_EQ(j["restarts"].size(), 1u);
+  EXPECT_EQ(j["restarts"][0]["to"], 150);
+  EXPECT_EQ(j["restarts"][0]["points_replaced"], 6);  // 150 … 200
+  EXPECT_EQ(j["points"].size(), 30u);                 // 10 … 140, then 150 … 300
+  EXPECT_GE(j["ignored"]["lines"].get<long>(), 1);
+  // The human summary names the restart and the ignored line, escaped.
+  r = scalinglab_cli("monitor " + log + " --summary");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("restart at line 22"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "a raw ESC reached the terminal";
+  EXPECT_EQ(r.out.find('\a'), std::string::npos) << "a raw BEL reached the terminal";
+  // An error quoting a bad line: escaped too.
+  r = scalinglab_cli("monitor " + dir.file("bad.csv", "step,loss\n1,4.\x1b[31m5\n"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("\\x1b"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+}
