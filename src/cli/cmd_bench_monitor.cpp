@@ -137,6 +137,7 @@ void register_bench_monitor(CLI::App& bench) {
   c->add_option("--onsets", a->study.onsets, "fractions of the run where the shift starts (default 0.4 0.5 0.6 0.7)");
   c->add_option("--patience", a->study.monitor.patience, "monitor patience (default 3)")->check(CLI::PositiveNumber);
   c->add_option("--level", a->study.monitor.level, "band coverage (default 0.95)")->check(CLI::Range(0.5, 0.9999));
+  c->add_flag("--flag-below", a->study.monitor.flag_below, "count runs below the band as flagged too");
   c->add_option("--anneal-drop", a->study.monitor.curve.prior.drop, "prior mean of the reference-anneal drop");
   c->add_option("--anneal-drop-sd", a->study.monitor.curve.prior.drop_sd, "prior sd");
   c->add_option("--threads", a->study.threads, "threads (default: all cores)");

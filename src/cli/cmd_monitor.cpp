@@ -36,7 +36,7 @@ struct MonitorArgs {
   double follow_timeout = 0, poll = 0.5, total_steps = 0, warmup_steps = 0, cooldown_frac = 0.2, final_lr_frac = -1;
   double anneal_memory = 0, anneal_drop = -1, anneal_drop_sd = -1, max_band = 0.25;
   int calibrate_points = 0, patience = 3, skip = 0, refresh = 5;
-  bool follow = false, summary_only = false, no_config = false;
+  bool follow = false, summary_only = false, no_config = false, flag_below = false;
 };
 
 // What the human-readable output goes to: stdout, or nothing when the JSON goes there.
@@ -217,6 +217,7 @@ void run_monitor(const MonitorArgs& a) {
   mo.level = a.level;
   mo.skip = a.skip;
   mo.total_steps = a.total_steps;
+  mo.flag_below = a.flag_below;
   mo.max_band = std::log1p(a.max_band);
   mo.anneal_memory = a.anneal_memory;
   if (a.anneal_drop >= 0) mo.curve.prior.drop = a.anneal_drop;
@@ -328,6 +329,8 @@ void register_monitor(CLI::App& app) {
   cmd->add_option("--cooldown-shape", a->cooldown_shape, "with --schedule wsd: linear|1-sqrt (default 1-sqrt)");
   cmd->add_option("--final-lr-frac", a->final_lr_frac, "with --schedule: final lr / peak (default 0.1 cosine, 0 wsd)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--flag-below", a->flag_below,
+                "flag a run that stays below the band too (default: a warning only — better than predicted is not going wrong)");
   cmd->add_flag("--no-config", a->no_config, "do not read the schedule from a scalinglab run directory's config.json");
   cmd->add_option("--anneal-memory", a->anneal_memory,
                   "steps an lr decrease keeps lowering the loss, 1/(1-λ) of the lr-annealing law (default: 10% of the run, at most 1000)")

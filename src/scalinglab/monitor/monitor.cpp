@@ -383,16 +383,22 @@ void Monitor::judge(size_t index) {
     run_above_ = run_below_ = 0;
   }
   if (p.outside_run == options_.patience) {
-    flagged_ = true;
+    // Worse than the curve is a run going wrong; better than it (a faster drop, a lucky stretch,
+    // or eval data leaking into training) is reported but flags only with flag_below.
+    const bool below = p.status == PointStatus::kBelow;
+    const bool flags = !below || options_.flag_below;
+    flagged_ = flagged_ || flags;
     const MonitorPoint& first = points_[points_.size() - static_cast<size_t>(options_.patience)];
     std::ostringstream m;
-    m << "off track: " << options_.patience << " consecutive evaluations " << (p.status == PointStatus::kAbove ? "above" : "below")
+    m << (flags ? "off track: " : "ahead of the curve: ") << options_.patience << " consecutive evaluations "
+      << (p.status == PointStatus::kAbove ? "above" : "below")
       << " the " << num(100 * options_.level, 3) << "% band";
     if (std::isfinite(first.step)) m << " from step " << num(first.step, 10);
     if (std::isfinite(first.tokens)) m << " (" << num(first.tokens) << " tokens)";
     m << "; loss " << num(p.loss) << " vs predicted " << num(p.predicted) << " [" << num(p.lo) << ", " << num(p.hi) << "], "
       << (p.loss >= p.predicted ? "+" : "") << num(100 * (p.loss / p.predicted - 1), 3) << "%";
-    warnings_.push_back({"off-track", p.line, p.step, p.tokens, m.str(), true});
+    if (!flags) m << " (not flagged: --flag-below flags it)";
+    warnings_.push_back({flags ? "off-track" : "ahead", p.line, p.step, p.tokens, m.str(), flags});
   }
 }
 

@@ -60,7 +60,7 @@ struct MonitorPoint {
 };
 
 struct MonitorWarning {
-  std::string kind;  // "off-track", "diverged", "restart", "input"
+  std::string kind;  // "off-track", "ahead" (below the band, not flagging), "diverged", "restart", "input"
   long line = 0;
   double step = NAN, tokens = NAN;
   std::string message;
@@ -101,6 +101,8 @@ struct MonitorOptions {
   // half-width cannot tell a healthy run from a broken one: it is reported, not used.
   double max_band = 0.25;
   int patience = 3;
+  // Flag a run that stays below the band too (else a warning of kind "ahead" that does not flag).
+  bool flag_below = false;
   double level = 0.95;  // band coverage
   int skip = 0;         // evaluations ignored at the start, besides those at 0 and in warmup
   bool estimate_final = true;
