@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/temp_dir.h"
+#include "monitor/read_log.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/monitor/log_reader.h"
 #include "scalinglab/train/metrics.h"
@@ -12,21 +13,11 @@ using scalinglab::testing::TempDir;
 
 namespace {
 
-struct Read {
-  sm::LogFormat format;
-  std::vector<sm::LogRecord> records;
-  std::vector<std::string> warnings;
-};
+using Read = scalinglab::testing::ReadLog;
 
-Read read_file(const std::string& path, sm::ParseOptions o = {}) {
-  sm::LogReader r(path, o);
-  Read out;
-  out.records = r.poll(false);
-  auto tail = r.finish(out.warnings);
-  out.records.insert(out.records.end(), tail.begin(), tail.end());
-  out.format = r.format();
-  return out;
-}
+Read read_file(const std::string& path, sm::ParseOptions o = {}) { return scalinglab::testing::read_log(path, o); }
+
+std::string error_of(const std::string& path, sm::ParseOptions o = {}) { return scalinglab::testing::read_error(path, o); }
 
 std::vector<sm::LogRecord> with(const std::vector<sm::LogRecord>& v, bool eval) {
   std::vector<sm::LogRecord> o;
@@ -35,14 +26,6 @@ std::vector<sm::LogRecord> with(const std::vector<sm::LogRecord>& v, bool eval) 
   return o;
 }
 
-std::string error_of(const std::string& path, sm::ParseOptions o = {}) {
-  try {
-    read_file(path, o);
-  } catch (const scalinglab::io::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

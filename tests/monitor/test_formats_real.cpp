@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "common/temp_dir.h"
+#include "monitor/read_log.h"
 #include "monitor/tfevents_writer.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/monitor/log_reader.h"
@@ -24,32 +25,12 @@ using scalinglab::testing::TempDir;
 
 namespace {
 
-struct Read {
-  sm::LogFormat format;
-  std::vector<sm::LogRecord> records;
-  std::vector<std::string> warnings;
-  sm::IgnoredByReason ignored;
-};
+using Read = scalinglab::testing::ReadLog;
 
-Read read_file(const std::string& path, sm::ParseOptions o = {}) {
-  sm::LogReader r(path, o);
-  Read out;
-  out.records = r.poll(false);
-  auto tail = r.finish(out.warnings);
-  out.records.insert(out.records.end(), tail.begin(), tail.end());
-  out.format = r.format();
-  out.ignored = r.ignored();
-  return out;
-}
+Read read_file(const std::string& path, sm::ParseOptions o = {}) { return scalinglab::testing::read_log(path, o); }
 
-std::string error_of(const std::string& path, sm::ParseOptions o = {}) {
-  try {
-    read_file(path, o);
-  } catch (const scalinglab::io::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::string& path, sm::ParseOptions o = {}) { return scalinglab::testing::read_error(path, o); }
+
 
 std::vector<sm::LogRecord> train_of(const std::vector<sm::LogRecord>& v) {
   std::vector<sm::LogRecord> o;

@@ -25,13 +25,7 @@ class JsonlParser final : public LineParser {
     if (j.is_discarded()) throw error(line_no, "", "not valid JSON");
     if (!j.is_object()) throw error(line_no, "", "expected a JSON object per line");
     for (auto it = j.begin(); it != j.end() && keys_.size() < 200; ++it) keys_.insert(it.key());
-    LogRecord r;
-    r.line = line_no;
-    json_number(j, cols_.step, r.step, source_, line_no);
-    json_number(j, cols_.tokens, r.tokens, source_, line_no);
-    json_number(j, cols_.train, r.train_loss, source_, line_no);
-    json_number(j, cols_.eval, r.eval_loss, source_, line_no);
-    json_number(j, cols_.lr, r.lr, source_, line_no);
+    LogRecord r = json_record(j, cols_, source_, line_no);
     json_number(j, cols_.total_steps, r.total_steps, source_, line_no);
     if (r.train_loss || r.eval_loss || r.lr) out.push_back(r);
     else ignore(kNoLossInRecord, line_no, trim(line));

@@ -180,5 +180,17 @@ std::optional<std::string> LineParser::finish(std::vector<LogRecord>& out) {
   return std::nullopt;
 }
 
+LogRecord json_record(const nlohmann::json& obj, const Columns& cols, const std::string& source, long line) {
+  LogRecord r;
+  r.line = line;
+  json_number(obj, cols.step, r.step, source, line);
+  json_number(obj, cols.tokens, r.tokens, source, line);
+  json_number(obj, cols.train, r.train_loss, source, line);
+  json_number(obj, cols.eval, r.eval_loss, source, line);
+  json_number(obj, cols.lr, r.lr, source, line);
+  return r;
+}
+
 }  // namespace detail
+
 }  // namespace scalinglab::monitor

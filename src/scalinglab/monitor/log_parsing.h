@@ -44,6 +44,9 @@ Columns columns_for(const ParseOptions& o);
 // ("NaN", "Infinity") is read; anything else throws io::InputError naming the source and line.
 void json_number(const nlohmann::json& obj, const std::vector<std::string>& names, std::optional<double>& dst,
                  const std::string& source, long line);
+// The step, tokens, losses and lr of one JSON object (a JSONL line, a log_history entry) under
+// the column names; `line` is the record's line.
+LogRecord json_record(const nlohmann::json& obj, const Columns& cols, const std::string& source, long line);
 
 // Line-oriented parsers share the splitting and the end-of-input rule.
 class LineParser : public LogParser {

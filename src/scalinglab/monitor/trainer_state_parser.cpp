@@ -139,13 +139,7 @@ class TrainerStateParser final : public LogParser {
         ignore(kSummary, line, e.dump());
         continue;
       }
-      LogRecord r;
-      r.line = line;
-      json_number(e, cols_.step, r.step, source_, line);
-      json_number(e, cols_.tokens, r.tokens, source_, line);
-      json_number(e, cols_.train, r.train_loss, source_, line);
-      json_number(e, cols_.eval, r.eval_loss, source_, line);
-      json_number(e, cols_.lr, r.lr, source_, line);
+      LogRecord r = json_record(e, cols_, source_, line);
       r.total_steps = total;
       if (r.train_loss || r.eval_loss || r.lr) out.push_back(r);
       else ignore(kNoLossInEntry, line, e.dump());
