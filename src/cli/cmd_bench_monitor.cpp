@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "scalinglab/monitor/law_band.h"
 #include "scalinglab/study/monitor_study.h"
 
 namespace scalinglab::cli {
@@ -22,11 +23,7 @@ struct BenchMonitorArgs {
   bool json = false;
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
+double median(std::vector<double> v) { return v.empty() ? NAN : monitor::select_quantile(v, 0.5); }
 
 void run_bench_monitor(BenchMonitorArgs& a) {
   namespace fs = std::filesystem;

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <iostream>
 #include <memory>
@@ -182,8 +181,7 @@ std::optional<train::ScheduleConfig> planned_schedule(const MonitorArgs& a, std:
   fs::path cfg = log.parent_path() / "config.json";
   if (log.filename() != "metrics.jsonl" || !fs::exists(cfg)) return std::nullopt;
   try {
-    std::ifstream in(cfg);
-    auto spec = run::spec_from_json(nlohmann::json::parse(in));
+    const run::RunSpec spec = run::load_spec(cfg.string());
     notes.push_back("schedule from " + cfg.string() + ": " + train::to_string(spec.schedule.kind) + ", " +
                     std::to_string(spec.steps()) + " steps (--no-config to ignore it)");
     return spec.resolved_schedule();
@@ -244,9 +242,7 @@ void run_monitor(const MonitorArgs& a) {
   };
 
   if (!a.follow) {
-    auto records = reader.poll(false);
-    auto tail = reader.finish(input_warnings);
-    records.insert(records.end(), tail.begin(), tail.end());
+    auto records = reader.read_all(input_warnings);
     if (reader.format() == LogFormat::kAuto) throw io::InputError(a.log, 0, "", "the log is empty");
     mo.metric = resolve_metric(records, po.metric);
     if (mo.metric == Metric::kAuto) mo.metric = Metric::kEval;

@@ -19,9 +19,7 @@ struct ReadLog {
 inline ReadLog read_log(const std::string& path, monitor::ParseOptions o = {}) {
   monitor::LogReader r(path, o);
   ReadLog out;
-  out.records = r.poll(false);
-  auto tail = r.finish(out.warnings);
-  out.records.insert(out.records.end(), tail.begin(), tail.end());
+  out.records = r.read_all(out.warnings);
   out.format = r.format();
   out.ignored = r.ignored();
   return out;

@@ -7,6 +7,7 @@
 
 #include "common/shell.h"
 #include "common/temp_dir.h"
+#include "monitor/read_log.h"
 #include "monitor/tfevents_writer.h"
 #include "scalinglab/io/input_error.h"
 #include "scalinglab/monitor/log_reader.h"
@@ -31,30 +32,11 @@ std::string sample_file(int steps = 200) {
   return f;
 }
 
-struct Read {
-  sm::LogFormat format;
-  std::vector<sm::LogRecord> records;
-  std::vector<std::string> warnings;
-};
+using Read = scalinglab::testing::ReadLog;
 
-Read read_file(const std::string& path) {
-  sm::LogReader r(path, {});
-  Read out;
-  out.records = r.poll(false);
-  auto tail = r.finish(out.warnings);
-  out.records.insert(out.records.end(), tail.begin(), tail.end());
-  out.format = r.format();
-  return out;
-}
+Read read_file(const std::string& path) { return scalinglab::testing::read_log(path); }
 
-std::string error_of(const std::string& path) {
-  try {
-    read_file(path);
-  } catch (const scalinglab::io::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::string& path) { return scalinglab::testing::read_error(path); }
 
 }  // namespace
 

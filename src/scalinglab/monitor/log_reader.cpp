@@ -353,6 +353,13 @@ std::vector<LogRecord> LogReader::poll(bool wait_for_file, bool* grew) {
   return out;
 }
 
+std::vector<LogRecord> LogReader::read_all(std::vector<std::string>& warnings) {
+  std::vector<LogRecord> out = poll(false);
+  std::vector<LogRecord> tail = finish(warnings);
+  out.insert(out.end(), tail.begin(), tail.end());
+  return out;
+}
+
 std::vector<LogRecord> LogReader::finish(std::vector<std::string>& warnings) {
   std::vector<LogRecord> out;
   if (!parser_) {

@@ -128,6 +128,8 @@ class LogReader {
   std::vector<LogRecord> poll(bool wait_for_file, bool* grew = nullptr);
   // End of input: the trailing partial line/record (see LogParser::finish); warnings appended.
   std::vector<LogRecord> finish(std::vector<std::string>& warnings);
+  // A finished file at once: poll(false), then finish(warnings).
+  std::vector<LogRecord> read_all(std::vector<std::string>& warnings);
   LogFormat format() const { return format_; }
   std::string available() const { return parser_ ? parser_->available() : ""; }
   // The lines of the file (as last read) that gave no record, by reason.

@@ -74,7 +74,7 @@ void Monitor::reset() {
   pending_.clear();
   calibration_ = reference_ = ScheduleFit{};
   fitted_n_ = 0;
-  calibration_usable_ = calibration_failed_ = false;
+  calibration_usable_ = false;
   calibration_count_ = 0;
   tokens_per_step_ = options_.tokens_per_step;
   announced_tps_ = false;
@@ -237,7 +237,6 @@ std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
     return {q};
   }
   ++seen_;
-  std::vector<MonitorPoint> out;
   if (!law_band_ && !calibration_.ok) {
     const double T = planned_steps();
     double end = 0;
@@ -255,8 +254,7 @@ std::vector<MonitorPoint> Monitor::process(const LogRecord& r) {
   }
   judge(index);
   update_final(points_[index]);
-  out.push_back(points_[index]);
-  return out;
+  return {points_[index]};
 }
 
 const LrHistory& Monitor::planned_lr() const {
@@ -280,16 +278,22 @@ const LrHistory& Monitor::planned_lr() const {
 ScheduleFitOptions Monitor::fit_options(double window_end) const {
   ScheduleFitOptions f = options_.curve;
   // The prior's unit: the drop a linear decay to zero over the last 20% of the run would give.
+  // It depends only on the run's length (and λ), so it is built once per length, not per fit.
   double T = planned_steps();
   if (!(T > window_end)) T = window_end / 0.3;
-  train::ScheduleConfig ref;
-  ref.kind = train::ScheduleKind::kWsd;
-  ref.peak_lr = 1;
-  ref.total_steps = static_cast<uint64_t>(std::max(5.0, std::round(T)));
-  ref.final_frac = 0;
-  ref.cooldown_frac = 0.2;
-  ref.cooldown_shape = train::CooldownShape::kLinear;
-  f.s2_ref = LrHistory::from_schedule(ref, f.lambda).s2(static_cast<double>(ref.total_steps));
+  const uint64_t steps = static_cast<uint64_t>(std::max(5.0, std::round(T)));
+  if (steps != s2_ref_steps_) {
+    train::ScheduleConfig ref;
+    ref.kind = train::ScheduleKind::kWsd;
+    ref.peak_lr = 1;
+    ref.total_steps = steps;
+    ref.final_frac = 0;
+    ref.cooldown_frac = 0.2;
+    ref.cooldown_shape = train::CooldownShape::kLinear;
+    s2_ref_ = LrHistory::from_schedule(ref, f.lambda).s2(static_cast<double>(steps));
+    s2_ref_steps_ = steps;
+  }
+  f.s2_ref = s2_ref_;
   return f;
 }
 
@@ -337,7 +341,6 @@ void Monitor::close_calibration() {
   const double half = std::isfinite(ahead.pi_hi) ? 0.5 * std::log(ahead.pi_hi / ahead.pi_lo) : INFINITY;
   calibration_usable_ = half <= options_.max_band;
   if (!calibration_usable_) {
-    calibration_failed_ = true;
     note_once("the early curve cannot predict the run with confidence: its " + num(100 * options_.level, 3) + "% band at " +
               (position_is_tokens_ ? "tokens " : "step ") + num(next, 10) + " is ±" +
               (std::isfinite(half) ? num(100 * (std::exp(half) - 1), 3) + "%" : std::string("∞")) + " (limit ±" +
@@ -402,14 +405,19 @@ void Monitor::judge(size_t index) {
   }
 }
 
+std::vector<size_t> Monitor::usable_points(size_t end) const {
+  std::vector<size_t> use;
+  for (size_t i = 0; i < end; ++i)
+    if (usable(points_[i].status)) use.push_back(i);
+  return use;
+}
+
 void Monitor::refresh_reference(size_t index) {
   // The curve of every usable evaluation up to `patience` evaluations before this one: a run that
   // went wrong `patience` evaluations ago is judged against the healthy run's curve throughout
   // the excursion that flags it, while the reference otherwise follows the run (an error of the
   // early curve does not persist into a false alarm).
-  std::vector<size_t> use;
-  for (size_t i = 0; i < index; ++i)
-    if (usable(points_[i].status) || judged(points_[i].status)) use.push_back(i);
+  std::vector<size_t> use = usable_points(index);
   const size_t lag = static_cast<size_t>(options_.patience - 1);
   if (use.size() <= lag) return;
   use.resize(use.size() - lag);
@@ -425,18 +433,13 @@ void Monitor::update_final(MonitorPoint& p) {
   const double T = planned_steps();
   if (!(T > 0) || p.position > T) return;
   const LrHistory& lr = planned_lr();
-  ScheduleFit f;
-  {
-    // The curve of every usable evaluation so far.
-    std::vector<size_t> use;
-    for (size_t i = 0; i < points_.size(); ++i)
-      if (usable(points_[i].status) || judged(points_[i].status)) use.push_back(i);
-    const size_t n = use.size(), k = static_cast<size_t>(std::max(1, options_.refits));
-    if (n < static_cast<size_t>(kMinCurvePoints)) return;
-    if (n > 2 * k && n % std::max<size_t>(1, n / k) != 0) return;
-    f = fit_points(use);
-    if (!f.ok) return;
-  }
+  // The curve of every usable evaluation so far.
+  const std::vector<size_t> use = usable_points(points_.size());
+  const size_t n = use.size(), k = static_cast<size_t>(std::max(1, options_.refits));
+  if (n < static_cast<size_t>(kMinCurvePoints)) return;
+  if (n > 2 * k && n % std::max<size_t>(1, n / k) != 0) return;
+  const ScheduleFit f = fit_points(use);
+  if (!f.ok) return;
   p.final.ok = true;
   p.final.step = T;
   p.final.tokens = tokens_at(T);
@@ -446,7 +449,6 @@ void Monitor::update_final(MonitorPoint& p) {
 }
 
 std::vector<MonitorPoint> Monitor::finish() {
-  std::vector<MonitorPoint> out;
   if (!law_band_ && !calibration_.ok) {
     if (pending_.size() >= static_cast<size_t>(kMinCurvePoints)) {
       close_calibration();
@@ -455,7 +457,7 @@ std::vector<MonitorPoint> Monitor::finish() {
                 std::to_string(kMinCurvePoints) + "): nothing was compared");
     }
   }
-  return out;
+  return {};
 }
 
 std::optional<Band> Monitor::reference(double position) const {

@@ -153,6 +153,7 @@ class Monitor {
   void judge(size_t index);
   ScheduleFit fit_points(const std::vector<size_t>& idx) const;
   void refresh_reference(size_t index);
+  std::vector<size_t> usable_points(size_t end) const;  // indices below `end` a curve may be fitted to
   void close_calibration();
   void update_final(MonitorPoint& p);
   bool restart_at(const LogRecord& r);
@@ -175,7 +176,7 @@ class Monitor {
   ScheduleFit calibration_;  // the first fit, on the calibration window
   ScheduleFit reference_;    // the current fit: every usable evaluation up to `patience` before the newest
   size_t fitted_n_ = 0;      // evaluations in reference_
-  bool calibration_usable_ = false, calibration_failed_ = false;
+  bool calibration_usable_ = false;
   int calibration_count_ = 0;
   double tokens_per_step_ = 0, log_total_steps_ = 0;
   bool announced_tps_ = false;  // the log stated its tokens per step
@@ -183,6 +184,8 @@ class Monitor {
   std::optional<LrHistory> plan_;  // the planned schedule's lr
   mutable LrHistory cache_;
   mutable uint64_t cache_steps_ = UINT64_MAX;
+  mutable uint64_t s2_ref_steps_ = 0;  // the reference anneal's S2, cached by run length
+  mutable double s2_ref_ = 0;
   bool lr_from_log_ = false, position_is_tokens_ = false, position_known_ = false;
   double last_train_ = -INFINITY, last_eval_ = -INFINITY;  // last positions per kind (restarts)
   double last_position_ = -INFINITY;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "scalinglab/fit/huber_objective.h"
+#include "scalinglab/monitor/law_band.h"
 #include "scalinglab/monitor/student_t.h"
 
 namespace scalinglab::monitor {
@@ -15,11 +16,7 @@ constexpr double kAlphaMin = 0.02, kAlphaMax = 3.0;
 
 double median_abs(std::vector<double> v) {
   for (double& x : v) x = std::fabs(x);
-  size_t m = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(m), v.end());
-  double hi = v[m];
-  if (v.size() % 2) return hi;
-  return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + static_cast<long>(m)));
+  return select_quantile(v, 0.5);
 }
 
 struct Data {
@@ -168,7 +165,6 @@ ScheduleFit fit_schedule_curve(const std::vector<double>& s1, const std::vector<
   const double p = out.anneal_identified ? 4 : 3, nn = static_cast<double>(n);
   const double l_ref = d.loss.back();
   const bool use_prior = options.s2_ref > 0 && options.prior.drop_sd > 0;
-  if (!use_prior && !out.anneal_identified) d.prior_row = 0;  // C stays at its bound 0 unless the data move it
 
   std::pair<double, Solution> best;
   std::vector<double> r(n);

@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "scalinglab/io/input_error.h"
+#include "scalinglab/io/read_file.h"
+
 namespace scalinglab::run {
 
 uint64_t RunSpec::steps() const {
@@ -128,6 +131,16 @@ RunSpec spec_from_json(const nlohmann::json& j) {
     throw std::invalid_argument(std::string("run config: ") + e.what());
   }
   return s;
+}
+
+RunSpec load_spec(const std::string& path) {
+  nlohmann::json j = nlohmann::json::parse(io::read_file(path, "run config"), nullptr, false);
+  if (j.is_discarded()) throw io::InputError(path, 0, "", "not valid JSON");
+  try {
+    return spec_from_json(j);
+  } catch (const std::invalid_argument& e) {
+    throw io::InputError(path, 0, "", e.what());
+  }
 }
 
 }  // namespace scalinglab::run

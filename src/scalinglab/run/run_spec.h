@@ -51,6 +51,9 @@ struct RunSpec {
 
 nlohmann::json to_json(const RunSpec& spec);
 RunSpec spec_from_json(const nlohmann::json& j);  // throws std::invalid_argument naming the field
+// A run directory's config.json. Throws io::InputError naming the file (unreadable, not JSON, or
+// not a run spec: the field).
+RunSpec load_spec(const std::string& path);
 std::string default_cache_dir();
 
 }  // namespace scalinglab::run

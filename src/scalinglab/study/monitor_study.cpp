@@ -4,9 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
-#include "scalinglab/io/input_error.h"
 #include "scalinglab/run/run_spec.h"
 
 namespace scalinglab::study {
@@ -16,25 +14,14 @@ StudyRun load_study_run(const std::string& dir) {
   StudyRun r;
   r.name = fs::path(dir).filename().string();
   if (r.name.empty()) r.name = fs::path(dir).parent_path().filename().string();
-  const std::string cfg = (fs::path(dir) / "config.json").string();
-  std::ifstream in(cfg);
-  if (!in) throw io::InputError(cfg, 0, "", "cannot open the run's config.json");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw io::InputError(cfg, 0, "", "not valid JSON");
-  try {
-    run::RunSpec spec = run::spec_from_json(j);
-    r.schedule = spec.resolved_schedule();
-    r.schedule_kind = train::to_string(r.schedule.kind);
-  } catch (const std::invalid_argument& e) {
-    throw io::InputError(cfg, 0, "", e.what());
-  }
+  const run::RunSpec spec = run::load_spec((fs::path(dir) / "config.json").string());
+  r.schedule = spec.resolved_schedule();
+  r.schedule_kind = train::to_string(r.schedule.kind);
   ParseOptions po;
   po.format = LogFormat::kJsonl;
   LogReader reader((fs::path(dir) / "metrics.jsonl").string(), po);
-  r.records = reader.poll(false);
   std::vector<std::string> warnings;
-  auto tail = reader.finish(warnings);
-  r.records.insert(r.records.end(), tail.begin(), tail.end());
+  r.records = reader.read_all(warnings);
   return r;
 }
 
